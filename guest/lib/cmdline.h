@@ -1,0 +1,25 @@
+/*
+ * The kernel command line: space-separated key=value tokens. Unknown keys
+ * are ignored on purpose (VMMs append their own, e.g. virtio_mmio.device=).
+ */
+#ifndef FTGUEST_LIB_CMDLINE_H_
+#define FTGUEST_LIB_CMDLINE_H_
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ftg_str {
+  const char* ptr;
+  size_t len;
+};
+
+/* Finds the LAST token key=value (later tokens override earlier ones).
+ * A bare "key" token matches with an empty value. */
+bool ftg_cmdline_get(const char* cmdline, const char* key,
+                     struct ftg_str* value);
+
+/* Parses a non-empty decimal number without sign, overflow or junk. */
+bool ftg_parse_u64(struct ftg_str s, uint64_t* out);
+
+#endif /* FTGUEST_LIB_CMDLINE_H_ */

@@ -1,0 +1,208 @@
+// Boots the test guest in-process through vmm::Machine and checks every
+// workload's result against the host-side reference (guest/include).
+#include "vmm/machine.h"
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "ftguest/reference.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/kvm/kvm_test_env.h"
+
+namespace ft::vmm {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Collects console output; safe to read while the guest runs.
+class Console {
+ public:
+  std::function<void(std::string_view)> Sink() {
+    return [this](std::string_view s) {
+      absl::MutexLock lock(&mu_);
+      text_.append(s.data(), s.size());
+    };
+  }
+  std::string Text() {
+    absl::MutexLock lock(&mu_);
+    return text_;
+  }
+  bool WaitFor(const std::string& needle, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto found = [&] { return text_.find(needle) != std::string::npos; };
+    return mu_.AwaitWithTimeout(absl::Condition(&found), timeout);
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::string text_;
+};
+
+class MachineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    FT_REQUIRE_KVM();
+    auto kvm = KvmSystem::Open({});
+    ASSERT_TRUE(kvm.ok()) << kvm.status();
+    kvm_ = std::make_unique<KvmSystem>(std::move(*kvm));
+  }
+
+  std::unique_ptr<Machine> Make(const std::string& cmdline,
+                                uint64_t mem = 128ull << 20) {
+    MachineOptions opts;
+    opts.kernel_path = testing::PathFromEnv("FTGUEST_ELF");
+    opts.memory_bytes = mem;
+    opts.cmdline = cmdline;
+    opts.console = console_.Sink();
+    auto m = Machine::Create(*kvm_, opts);
+    EXPECT_TRUE(m.ok()) << m.status();
+    return m.ok() ? std::move(*m) : nullptr;
+  }
+
+  // Runs to completion and returns the result.
+  MachineResult RunToEnd(const std::string& cmdline) {
+    auto m = Make(cmdline);
+    if (!m) return {.reason = MachineResult::Reason::kFailed};
+    auto r = m->Run();
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r
+                  : MachineResult{.reason = MachineResult::Reason::kFailed};
+  }
+
+  static std::string OkLine(const char* workload, uint64_t result) {
+    return absl::StrFormat("ftguest: workload=%s result=%016x status=ok\n",
+                           workload, result);
+  }
+
+  std::unique_ptr<KvmSystem> kvm_;
+  Console console_;
+};
+
+TEST_F(MachineTest, HelloPowersOffWithItsResult) {
+  MachineResult r = RunToEnd("workload=hello");
+  EXPECT_EQ(r.reason, MachineResult::Reason::kPowerOff) << r.detail;
+  EXPECT_EQ(r.exit_code, FTG_EXIT_OK);
+  EXPECT_THAT(console_.Text(), HasSubstr("ftguest: booted mem=128MiB"));
+  EXPECT_THAT(console_.Text(), HasSubstr(OkLine("hello", ftg_ref_hello())));
+}
+
+TEST_F(MachineTest, ComputeMatchesReference) {
+  MachineResult r = RunToEnd("workload=compute mib=2 rounds=3");
+  EXPECT_EQ(r.reason, MachineResult::Reason::kPowerOff) << r.detail;
+  EXPECT_EQ(r.exit_code, FTG_EXIT_OK);
+  EXPECT_THAT(console_.Text(),
+              HasSubstr(OkLine("compute", ftg_ref_compute(2, 3))));
+}
+
+TEST_F(MachineTest, MemdirtyMatchesReference) {
+  MachineResult r = RunToEnd("workload=memdirty mib=4 rate=3000 seconds=1");
+  EXPECT_EQ(r.exit_code, FTG_EXIT_OK) << r.detail;
+  EXPECT_THAT(console_.Text(),
+              HasSubstr(OkLine("memdirty", ftg_ref_memdirty(4, 3000, 1))));
+}
+
+TEST_F(MachineTest, PioMatchesReference) {
+  MachineResult r = RunToEnd("workload=pio count=300");
+  EXPECT_EQ(r.exit_code, FTG_EXIT_OK) << r.detail;
+  EXPECT_THAT(console_.Text(), HasSubstr(OkLine("pio", ftg_ref_pio(300))));
+}
+
+TEST_F(MachineTest, ExactlyOneFinalLine) {
+  RunToEnd("workload=hello");
+  const std::string text = console_.Text();
+  size_t first = text.find("result=");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(text.find("result=", first + 1), std::string::npos) << text;
+}
+
+TEST_F(MachineTest, UnknownWorkloadFailsWithCode2) {
+  MachineResult r = RunToEnd("workload=nosuch");
+  EXPECT_EQ(r.reason, MachineResult::Reason::kPowerOff);
+  EXPECT_EQ(r.exit_code, FTG_EXIT_BAD_CMDLINE);
+  EXPECT_THAT(console_.Text(),
+              HasSubstr("status=fail reason=unknown-workload"));
+}
+
+TEST_F(MachineTest, BadParameterFailsWithCode2) {
+  MachineResult r = RunToEnd("workload=compute mib=0");
+  EXPECT_EQ(r.exit_code, FTG_EXIT_BAD_CMDLINE);
+  EXPECT_THAT(console_.Text(), HasSubstr("status=fail reason=bad-param"));
+}
+
+TEST_F(MachineTest, GuestExceptionIsReportedWithCode3) {
+  MachineResult r = RunToEnd("workload=fault vec=6");
+  EXPECT_EQ(r.exit_code, FTG_EXIT_EXCEPTION) << r.detail;
+  EXPECT_THAT(console_.Text(), HasSubstr("exception vec=6"));
+  EXPECT_THAT(console_.Text(), HasSubstr("status=fail reason=exception"));
+}
+
+TEST_F(MachineTest, StopEndsARunningGuest) {
+  auto m = Make("workload=memdirty mib=4 rate=100 seconds=60");
+  ASSERT_NE(m, nullptr);
+  std::thread stopper([&] {
+    ASSERT_TRUE(console_.WaitFor("memdirty t=1s", absl::Seconds(20)));
+    m->Stop();
+  });
+  auto r = m->Run();
+  stopper.join();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->reason, MachineResult::Reason::kStopped);
+  EXPECT_THAT(console_.Text(), ::testing::Not(HasSubstr("status=ok")));
+}
+
+TEST_F(MachineTest, PausedGuestMakesNoExitsUntilResumed) {
+  auto m = Make("workload=memdirty mib=4 rate=1000 seconds=3");
+  ASSERT_NE(m, nullptr);
+  uint64_t before = 0, after = 0;
+  std::thread controller([&] {
+    ASSERT_TRUE(console_.WaitFor("memdirty t=1s", absl::Seconds(20)));
+    m->Pause();
+    before = m->vcpu_stats().exits;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    after = m->vcpu_stats().exits;
+    m->Resume();
+  });
+  auto r = m->Run();
+  controller.join();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(before, after) << "the vCPU ran while paused";
+  EXPECT_GT(before, 0u);
+  EXPECT_EQ(r->exit_code, FTG_EXIT_OK) << r->detail;
+  EXPECT_THAT(console_.Text(),
+              HasSubstr(OkLine("memdirty", ftg_ref_memdirty(4, 1000, 3))));
+}
+
+TEST_F(MachineTest, MemoryAboveTheHoleBoots) {
+  // 3.5 GiB: RAM continues at 4 GiB; MAP_NORESERVE keeps this cheap.
+  auto m = Make("workload=hello", 3584ull << 20);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->memory().regions().size(), 2u);
+  auto r = m->Run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, FTG_EXIT_OK) << r->detail;
+}
+
+TEST_F(MachineTest, MissingKernelIsAClearError) {
+  MachineOptions opts;
+  opts.kernel_path = "/nonexistent/kernel.elf";
+  auto m = Machine::Create(*kvm_, opts);
+  ASSERT_FALSE(m.ok());
+  EXPECT_THAT(std::string(m.status().message()),
+              HasSubstr("/nonexistent/kernel.elf"));
+}
+
+TEST_F(MachineTest, MoreThanOneVcpuIsRefused) {
+  MachineOptions opts;
+  opts.kernel_path = testing::PathFromEnv("FTGUEST_ELF");
+  opts.vcpus = 2;
+  auto m = Machine::Create(*kvm_, opts);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kUnimplemented);
+}
+
+}  // namespace
+}  // namespace ft::vmm

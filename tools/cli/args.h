@@ -1,0 +1,64 @@
+// A small command-line parser shared by ftvm's tools: `--name value`,
+// `--name=value`, boolean `--name`, positional arguments, and generated
+// `--help` text. Tools describe every option once, with its help.
+#ifndef FTVM_TOOLS_CLI_ARGS_H_
+#define FTVM_TOOLS_CLI_ARGS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace ft::cli {
+
+// Parses a byte size: a number with an optional K, M, G or T suffix (powers
+// of 1024, case-insensitive, optional trailing "iB"/"B"): "256M", "1GiB",
+// "4096".
+absl::StatusOr<uint64_t> ParseSize(std::string_view text);
+
+class ArgParser {
+ public:
+  // `usage` is the synopsis line, `summary` a paragraph under it.
+  ArgParser(std::string usage, std::string summary);
+
+  // An option taking a value; `*target` holds the default and is
+  // overwritten when the option is given.
+  void AddString(std::string name, std::string value_name, std::string help,
+                 std::string* target);
+  void AddSize(std::string name, std::string help, uint64_t* target);
+  void AddBool(std::string name, std::string help, bool* target);
+  // Free text appended to --help (examples, exit codes).
+  void AddEpilog(std::string text) { epilog_ = std::move(text); }
+
+  // Parses args (without the program name). Returns the positional
+  // arguments. --help sets help_requested() instead of failing.
+  absl::StatusOr<std::vector<std::string>> Parse(
+      const std::vector<std::string>& args);
+  bool help_requested() const { return help_requested_; }
+  std::string Help() const;
+
+ private:
+  enum class Kind { kString, kSize, kBool };
+  struct Option {
+    std::string name;
+    std::string value_name;
+    std::string help;
+    Kind kind;
+    void* target;
+    std::string default_text;
+  };
+  absl::Status Apply(const Option& opt, std::string_view value);
+  const Option* Find(std::string_view name) const;
+
+  std::string usage_;
+  std::string summary_;
+  std::string epilog_;
+  std::vector<Option> options_;
+  bool help_requested_ = false;
+};
+
+}  // namespace ft::cli
+
+#endif  // FTVM_TOOLS_CLI_ARGS_H_

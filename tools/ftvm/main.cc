@@ -1,0 +1,198 @@
+// ftvm: the virtual machine monitor's command-line front end.
+//
+//   ftvm run --kernel FILE [--mem SIZE] [--cmdline STR]
+//
+// Exit status: the guest's own exit code when it powers off; otherwise one of
+// the codes below, listed in --help.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "common/log.h"
+#include "tools/cli/args.h"
+#include "vmm/kvm/kvm_system.h"
+#include "vmm/machine.h"
+
+namespace ft {
+namespace {
+
+constexpr int kExitGuestDied = 124;  // triple fault, halt, KVM failure
+constexpr int kExitVmmError = 125;   // bad options, no KVM, bad kernel
+constexpr int kExitUsage = 2;
+constexpr int kExitStopped = 130;  // SIGINT/SIGTERM
+
+constexpr char kTopHelp[] =
+    "Usage: ftvm COMMAND [OPTIONS]\n"
+    "\n"
+    "ftvm runs virtual machines on Linux KVM.\n"
+    "\n"
+    "Commands:\n"
+    "  run        Boot a PVH ELF kernel and run it until it powers off.\n"
+    "\n"
+    "Run 'ftvm COMMAND --help' for the options of a command.\n";
+
+constexpr char kRunEpilog[] =
+    "The guest's serial port (COM1) is copied to standard output; ftvm's own\n"
+    "messages go to standard error.\n"
+    "\n"
+    "Exit status:\n"
+    "  N      the guest powered off with exit code N (debug-exit port 0xf4)\n"
+    "  124    the guest died (triple fault, halt with no way to wake, KVM "
+    "error)\n"
+    "  125    ftvm could not start the guest (options, /dev/kvm, kernel file)\n"
+    "  130    stopped by SIGINT or SIGTERM\n"
+    "\n"
+    "Example:\n"
+    "  ftvm run --kernel build/guest/ftguest.elf --cmdline "
+    "'workload=compute'\n";
+
+// Blocks SIGINT/SIGTERM in every thread and turns them into Machine::Stop()
+// on a dedicated thread, so no async-signal-unsafe work runs in a handler.
+class StopSignals {
+ public:
+  StopSignals() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGUSR2);  // wakes the watcher at exit
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  }
+  void Watch(vmm::Machine* machine) {
+    thread_ = std::thread([this, machine] {
+      int sig = 0;
+      sigwait(&set_, &sig);
+      if (sig == SIGUSR2) return;  // our own wake-up at exit
+      FT_LOG(kWarning) << "signal " << sig << ": stopping the guest";
+      machine->Stop();
+    });
+  }
+  ~StopSignals() {
+    if (thread_.joinable()) {
+      pthread_kill(thread_.native_handle(), SIGUSR2);
+      thread_.join();
+    }
+  }
+
+ private:
+  sigset_t set_;
+  std::thread thread_;
+};
+
+int Run(const std::vector<std::string>& args) {
+  vmm::MachineOptions opts;
+  std::string log_level = "info";
+  std::string kvm_device = "/dev/kvm";
+  bool stats = false;
+  cli::ArgParser parser(
+      "ftvm run --kernel FILE [--mem SIZE] [--cmdline STR]",
+      "Boots a PVH-bootable ELF kernel (the ftvm test guest, or a Linux\n"
+      "vmlinux built with CONFIG_PVH) on one vCPU with a 16550 serial port,\n"
+      "an 8254 timer and a debug-exit port, and runs it until it powers off.");
+  parser.AddString("kernel", "FILE", "PVH ELF kernel to boot (required).",
+                   &opts.kernel_path);
+  parser.AddSize("mem", "Guest RAM, e.g. 256M or 1G.", &opts.memory_bytes);
+  parser.AddString("cmdline", "STR", "Kernel command line.", &opts.cmdline);
+  parser.AddString("kvm", "PATH", "KVM device.", &kvm_device);
+  parser.AddString("log-level", "LEVEL", "debug, info, warning or error.",
+                   &log_level);
+  parser.AddBool("stats", "Print exit counts to stderr when the guest stops.",
+                 &stats);
+  parser.AddEpilog(kRunEpilog);
+
+  absl::StatusOr<std::vector<std::string>> rest = parser.Parse(args);
+  if (parser.help_requested()) {
+    std::fputs(parser.Help().c_str(), stdout);
+    return 0;
+  }
+  if (!rest.ok()) {
+    std::fprintf(stderr, "ftvm run: %s\n",
+                 std::string(rest.status().message()).c_str());
+    return kExitUsage;
+  }
+  if (!rest->empty()) {
+    std::fprintf(stderr, "ftvm run: unexpected argument '%s' (see --help)\n",
+                 (*rest)[0].c_str());
+    return kExitUsage;
+  }
+  absl::StatusOr<LogLevel> level = ParseLogLevel(log_level);
+  if (!level.ok()) {
+    std::fprintf(stderr, "ftvm run: --log-level: %s\n",
+                 std::string(level.status().message()).c_str());
+    return kExitUsage;
+  }
+  SetMinLogLevel(*level);
+  if (opts.kernel_path.empty()) {
+    std::fprintf(stderr, "ftvm run: --kernel FILE is required (see --help)\n");
+    return kExitUsage;
+  }
+
+  StopSignals signals;  // before any thread starts, so all inherit the mask
+  absl::StatusOr<vmm::KvmSystem> kvm =
+      vmm::KvmSystem::Open({.device = kvm_device});
+  if (!kvm.ok()) {
+    std::fprintf(stderr, "ftvm: %s\n",
+                 std::string(kvm.status().message()).c_str());
+    return kExitVmmError;
+  }
+  absl::StatusOr<std::unique_ptr<vmm::Machine>> machine =
+      vmm::Machine::Create(*kvm, opts);
+  if (!machine.ok()) {
+    std::fprintf(stderr, "ftvm: %s\n",
+                 std::string(machine.status().message()).c_str());
+    return kExitVmmError;
+  }
+  signals.Watch(machine->get());
+  absl::StatusOr<vmm::MachineResult> result = (*machine)->Run();
+  if (stats) {
+    auto vs = (*machine)->vcpu_stats();
+    auto bs = (*machine)->bus_stats();
+    std::fprintf(
+        stderr, "ftvm: exits=%llu kicks=%llu io_accesses=%llu unclaimed=%llu\n",
+        static_cast<unsigned long long>(vs.exits),
+        static_cast<unsigned long long>(vs.interrupted),
+        static_cast<unsigned long long>(bs.accesses),
+        static_cast<unsigned long long>(bs.unclaimed));
+  }
+  if (!result.ok()) {
+    std::fprintf(stderr, "ftvm: %s\n",
+                 std::string(result.status().message()).c_str());
+    return kExitGuestDied;
+  }
+  switch (result->reason) {
+    case vmm::MachineResult::Reason::kPowerOff:
+      if (result->exit_code > 255) {
+        FT_LOG(kWarning) << "guest exit code " << result->exit_code
+                         << " does not fit an exit status; returning 255";
+        return 255;
+      }
+      return static_cast<int>(result->exit_code);
+    case vmm::MachineResult::Reason::kStopped:
+      return kExitStopped;
+    default:
+      std::fprintf(stderr, "ftvm: %s\n", result->detail.c_str());
+      return kExitGuestDied;
+  }
+}
+
+}  // namespace
+}  // namespace ft
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" ||
+      args[0] == "help") {
+    std::fputs(ft::kTopHelp, args.empty() ? stderr : stdout);
+    return args.empty() ? ft::kExitUsage : 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "run") return ft::Run(args);
+  std::fprintf(stderr, "ftvm: unknown command '%s'\n\n%s", command.c_str(),
+               ft::kTopHelp);
+  return ft::kExitUsage;
+}

@@ -1,0 +1,197 @@
+#include "vmm/devices/pit_8254.h"
+
+namespace ft::vmm {
+namespace {
+
+// 128-bit intermediate: ns * Hz overflows 64 bits after ~2.5 hours.
+__extension__ typedef unsigned __int128 Uint128;
+
+constexpr int64_t kNanosPerSecond = 1'000'000'000;
+// Port 0x61 bit 4 toggles with the DRAM refresh, every ~15.085 us.
+constexpr int64_t kRefreshPeriodNs = 15'085;
+
+// Modes 1 and 5 are started by the gate, not by writing the count.
+bool GateTriggered(uint8_t mode) { return mode == 1 || mode == 5; }
+
+}  // namespace
+
+uint64_t Pit8254::TicksSinceLoad(const Channel& ch) {
+  if (!ch.counting) return 0;
+  if (!ch.gate && !GateTriggered(ch.mode)) return ch.paused_ticks;
+  int64_t elapsed = clock_->NowNanos() - ch.load_ns;
+  if (elapsed < 0) elapsed = 0;
+  Uint128 ticks =
+      static_cast<Uint128>(elapsed) * kFrequencyHz / kNanosPerSecond;
+  return ch.paused_ticks + static_cast<uint64_t>(ticks);
+}
+
+uint16_t Pit8254::CurrentCount(const Channel& ch) {
+  if (!ch.counting) return static_cast<uint16_t>(ch.reload);
+  const uint64_t n = ch.reload;
+  const uint64_t t = TicksSinceLoad(ch);
+  switch (ch.mode) {
+    case 2:  // rate generator: N, N-1, ..., 1, N, ...
+      return static_cast<uint16_t>(n - t % n);
+    case 3: {  // square wave: counts down by two, twice per period
+      uint64_t half = n / 2 ? n / 2 : 1;
+      return static_cast<uint16_t>((n - 2 * (t % half)) & 0xfffe);
+    }
+    default:  // 0, 1, 4, 5: count down once, then wrap as a 16-bit counter
+      return static_cast<uint16_t>((n - t) & 0xffff);
+  }
+}
+
+bool Pit8254::Output(const Channel& ch) {
+  if (!ch.counting) return ch.mode != 0;
+  const uint64_t n = ch.reload;
+  const uint64_t t = TicksSinceLoad(ch);
+  switch (ch.mode) {
+    case 0:
+    case 1:
+      return t >= n;  // goes high at terminal count and stays high
+    case 2:
+      return t % n != n - 1;  // low for one tick per period
+    case 3:
+      return t % n < (n + 1) / 2;
+    default:  // 4, 5: one low tick at terminal count
+      return t != n;
+  }
+}
+
+void Pit8254::LatchStatus(Channel& ch) {
+  if (ch.status_latched) return;
+  ch.status = static_cast<uint8_t>(
+      (Output(ch) ? 0x80 : 0) | (ch.counting ? 0 : 0x40) |
+      (static_cast<uint8_t>(ch.access) << 4) | (ch.mode << 1));
+  ch.status_latched = true;
+}
+
+uint8_t Pit8254::ReadCounter(Channel& ch) {
+  if (ch.status_latched) {
+    ch.status_latched = false;
+    return ch.status;
+  }
+  uint16_t value = ch.latched ? ch.latch_value : CurrentCount(ch);
+  uint8_t byte;
+  switch (ch.access) {
+    case AccessMode::kLsb:
+      byte = value & 0xff;
+      ch.latched = false;
+      break;
+    case AccessMode::kMsb:
+      byte = value >> 8;
+      ch.latched = false;
+      break;
+    default:
+      byte = ch.read_msb_next ? value >> 8 : value & 0xff;
+      if (ch.read_msb_next) ch.latched = false;
+      ch.read_msb_next = !ch.read_msb_next;
+      break;
+  }
+  return byte;
+}
+
+void Pit8254::WriteCounter(Channel& ch, uint8_t value) {
+  uint16_t count;
+  switch (ch.access) {
+    case AccessMode::kLsb:
+      count = value;
+      break;
+    case AccessMode::kMsb:
+      count = static_cast<uint16_t>(value << 8);
+      break;
+    default:
+      if (!ch.write_msb_next) {
+        ch.pending_lsb = value;
+        ch.write_msb_next = true;
+        return;
+      }
+      ch.write_msb_next = false;
+      count = static_cast<uint16_t>(ch.pending_lsb | (value << 8));
+      break;
+  }
+  ch.reload = count == 0 ? 0x10000 : count;
+  ch.load_ns = clock_->NowNanos();
+  ch.paused_ticks = 0;
+  ch.counting = true;
+}
+
+void Pit8254::WriteControl(uint8_t value) {
+  const uint8_t select = value >> 6;
+  if (select == 3) {  // read-back command
+    for (int i = 0; i < 3; ++i) {
+      if (!(value & (2 << i))) continue;
+      Channel& ch = channels_[i];
+      if (!(value & 0x20) && !ch.latched) {
+        ch.latch_value = CurrentCount(ch);
+        ch.latched = true;
+        ch.read_msb_next = false;
+      }
+      if (!(value & 0x10)) LatchStatus(ch);
+    }
+    return;
+  }
+  Channel& ch = channels_[select];
+  const auto access = static_cast<AccessMode>((value >> 4) & 3);
+  if (access == AccessMode::kLatch) {
+    if (!ch.latched) {
+      ch.latch_value = CurrentCount(ch);
+      ch.latched = true;
+      ch.read_msb_next = false;
+    }
+    return;
+  }
+  uint8_t mode = (value >> 1) & 7;
+  if (mode >= 6) mode -= 4;  // 6 and 7 alias 2 and 3
+  // BCD counting (bit 0) is not supported; counts are binary.
+  ch.access = access;
+  ch.mode = mode;
+  ch.counting = false;
+  ch.latched = false;
+  ch.status_latched = false;
+  ch.read_msb_next = false;
+  ch.write_msb_next = false;
+}
+
+void Pit8254::Access(const IoAccess& access) {
+  const uint8_t in = access.is_write ? access.data[0] : 0;
+  uint8_t out = 0xff;
+  if (access.address == kControlPortB) {
+    Channel& ch2 = channels_[2];
+    if (access.is_write) {
+      const bool gate = (in & 1) != 0;
+      if (gate != ch2.gate) {
+        if (gate) {
+          // A rising gate restarts modes 1, 2, 3, 5 and resumes 0 and 4.
+          if (ch2.mode != 0 && ch2.mode != 4) ch2.paused_ticks = 0;
+          ch2.load_ns = clock_->NowNanos();
+        } else if (!GateTriggered(ch2.mode)) {
+          // Modes 1 and 5 keep counting with the gate low (TicksSinceLoad
+          // ignores it), so only the others take a snapshot to pause at.
+          ch2.paused_ticks = TicksSinceLoad(ch2);
+        }
+        ch2.gate = gate;
+      }
+      port_b_ = in & 0x0f;
+    } else {
+      const bool refresh = (clock_->NowNanos() / kRefreshPeriodNs) & 1;
+      out = static_cast<uint8_t>((port_b_ & 0x0f) | (refresh ? 0x10 : 0) |
+                                 (Output(ch2) ? 0x20 : 0));
+    }
+  } else if (access.offset == 3) {
+    if (access.is_write) WriteControl(in);
+  } else {
+    Channel& ch = channels_[access.offset];
+    if (access.is_write) {
+      WriteCounter(ch, in);
+    } else {
+      out = ReadCounter(ch);
+    }
+  }
+  if (!access.is_write) {
+    access.data[0] = out;
+    for (size_t i = 1; i < access.data.size(); ++i) access.data[i] = 0xff;
+  }
+}
+
+}  // namespace ft::vmm

@@ -1,0 +1,60 @@
+// Vcpu: one KVM virtual CPU (the fd from KVM_CREATE_VCPU and its kvm_run
+// mapping). Run() enters the guest once and returns the decoded exit.
+//
+// Thread ownership: after set-up, only the vCPU's own thread (VcpuThread)
+// calls into it; other threads reach it by kicking (RequestImmediateExit is
+// async-signal-safe) and waiting for the thread to pause.
+#ifndef FTVM_VMM_KVM_VCPU_H_
+#define FTVM_VMM_KVM_VCPU_H_
+
+#include <linux/kvm.h>
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/mapped_region.h"
+#include "common/unique_fd.h"
+#include "vmm/kvm/vm.h"
+#include "vmm/kvm/vm_exit.h"
+
+namespace ft::vmm {
+
+class Vcpu {
+ public:
+  static absl::StatusOr<std::unique_ptr<Vcpu>> Create(const Vm& vm,
+                                                      uint32_t index);
+
+  uint32_t index() const { return index_; }
+
+  // Enters the guest until the next exit. EINTR (a kick) is returned as
+  // InterruptedExit, not as an error. Errors are ioctl failures.
+  absl::StatusOr<VmExit> Run();
+
+  // Makes the current or next KVM_RUN return at once. Safe in a signal
+  // handler; cleared by Run() after KVM_RUN returns.
+  void RequestImmediateExit() { run_->immediate_exit = 1; }
+
+  absl::StatusOr<kvm_regs> GetRegs() const;
+  absl::Status SetRegs(const kvm_regs& regs);
+  absl::StatusOr<kvm_sregs> GetSregs() const;
+  absl::Status SetSregs(const kvm_sregs& sregs);
+  absl::StatusOr<kvm_fpu> GetFpu() const;
+  absl::Status SetFpu(const kvm_fpu& fpu);
+  absl::Status SetCpuid(const std::vector<kvm_cpuid_entry2>& entries);
+
+  int fd() const { return fd_.get(); }
+
+ private:
+  Vcpu(uint32_t index, UniqueFd fd, MappedRegion run_map);
+  VmExit Decode();
+
+  uint32_t index_;
+  UniqueFd fd_;
+  MappedRegion run_map_;
+  kvm_run* run_;
+};
+
+}  // namespace ft::vmm
+
+#endif  // FTVM_VMM_KVM_VCPU_H_
