@@ -5,13 +5,15 @@ set -euo pipefail
 
 packages=(
   # build
-  meson ninja-build g++ pkg-config binutils python3
+  meson ninja-build g++ pkg-config binutils python3 dpkg-dev xz-utils
   libabsl-dev capnproto libcapnp-dev libibverbs-dev libssl-dev
   # tests, fuzzing, style
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
   # the reference peer the guest is checked and benchmarked against
   qemu-system-x86
+  # the test network (scripts/testnet.sh) and the tools run on it
+  iproute2 iputils-ping
 )
 
 missing=()
@@ -20,8 +22,9 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+here="$(dirname "$0")"
 if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+  exec "$here/fetch-lwip.sh"
 fi
 
 sudo=""
@@ -32,3 +35,4 @@ fi
 echo "install-deps: installing ${missing[*]}" >&2
 $sudo apt-get update -q
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+"$here/fetch-lwip.sh"
