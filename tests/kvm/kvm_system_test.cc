@@ -5,6 +5,7 @@
 #include "gtest/gtest.h"
 #include "tests/kvm/kvm_test_env.h"
 #include "vmm/kvm/cpuid.h"
+#include "vmm/kvm/kvm_stats.h"
 #include "vmm/kvm/vcpu.h"
 #include "vmm/kvm/vm.h"
 
@@ -49,6 +50,27 @@ TEST(KvmSystemTest, GuestCpuidIsAccepted) {
   ASSERT_TRUE(vcpu.ok()) << vcpu.status();
   EXPECT_TRUE(
       (*vcpu)->SetCpuid(BuildGuestCpuid(kvm->supported_cpuid(), {})).ok());
+}
+
+TEST(KvmStatsTest, VcpuStatisticsAreReadable) {
+  FT_REQUIRE_KVM();
+  auto kvm = KvmSystem::Open({});
+  ASSERT_TRUE(kvm.ok()) << kvm.status();
+  auto vm = Vm::Create(*kvm);
+  ASSERT_TRUE(vm.ok()) << vm.status();
+  auto vcpu = Vcpu::Create(**vm, 0);
+  ASSERT_TRUE(vcpu.ok()) << vcpu.status();
+  auto stats = KvmStats::Open((*vcpu)->fd());
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_THAT(stats->Names(), ::testing::Contains("exits"));
+  auto exits = stats->Read("exits");
+  ASSERT_TRUE(exits.ok()) << exits.status();
+  EXPECT_EQ(*exits, 0u) << "a vCPU that never ran has no exits";
+  EXPECT_EQ(stats->Read("no_such_stat").status().code(),
+            absl::StatusCode::kNotFound);
+  auto all = stats->ReadAll();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->size(), stats->Names().size());
 }
 
 }  // namespace
