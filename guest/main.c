@@ -1,8 +1,9 @@
 /*
  * ftguest main, entered at CPL3 from arch/boot.S with the PVH start info.
  *
- * Boot, print the "booted" line, pick the workload from the command line,
- * check its parameters, run it, print exactly one final line, power off.
+ * Boot, print the "booted" line and the wall-clock time, set up interrupts
+ * and timers, pick the workload from the command line, check its
+ * parameters, run it, print exactly one final line, power off.
  */
 #include <stdint.h>
 
@@ -10,18 +11,22 @@
 #include "ftguest/reference.h"
 #include "lib/bootinfo.h"
 #include "lib/cmdline.h"
+#include "lib/events.h"
 #include "lib/fmt.h"
 #include "lib/heap.h"
 #include "lib/pit.h"
 #include "lib/power.h"
+#include "lib/rtc.h"
 #include "lib/serial.h"
 #include "lib/string.h"
+#include "lib/timer.h"
 #include "workloads/workload.h"
 
 #define DEFAULT_WORKLOAD "hello"
 #define NAME_MAX_LEN 64
 
 static char workload_name[NAME_MAX_LEN + 1];
+const char* ftg_boot_cmdline = "";
 
 /* Copies the workload= value (or the default) into workload_name. */
 static void select_name(const char* cmdline) {
@@ -59,6 +64,17 @@ static int parse_params(const struct ftg_workload* w, const char* cmdline,
   return 1;
 }
 
+/* Wall-clock time, for the log (workload results never depend on it). */
+static void print_rtc(void) {
+  struct ftg_rtc_time t;
+  if (!ftg_rtc_read(&t)) {
+    ftg_printf("ftguest: rtc=none\n");
+    return;
+  }
+  ftg_printf("ftguest: rtc=%04u-%02u-%02uT%02u:%02u:%02u\n", t.year, t.month,
+             t.day, t.hour, t.minute, t.second);
+}
+
 __attribute__((noreturn)) void ftg_main(uint32_t start_info_paddr);
 
 void ftg_main(uint32_t start_info_paddr) {
@@ -79,9 +95,16 @@ void ftg_main(uint32_t start_info_paddr) {
                start_info_paddr, boot.error);
     ftg_finish(workload_name, 0, "bad-boot-info", FTG_EXIT_FAIL);
   }
+  ftg_boot_cmdline = boot.cmdline;
   ftg_heap_init(boot.heap_start, boot.heap_end);
   ftg_printf("ftguest: ram_below_4g=%luMiB heap=0x%lx-0x%lx\n",
              boot.ram_below_4g / FTG_MIB, boot.heap_start, boot.heap_end);
+  print_rtc();
+  /* Interrupts on (every 8259 line masked until a driver registers it), and
+   * the timer service on IRQ 0. Nothing is armed, so workloads that never
+   * wait take no interrupts. */
+  ftg_events_init();
+  ftg_timer_init();
 
   const struct ftg_workload* w = find_workload(workload_name);
   if (w == NULL) {

@@ -68,12 +68,28 @@ Machine::Machine(MachineOptions options, GuestMemory memory)
 
 Machine::~Machine() {
   for (auto& t : vcpus_) t->RequestExit();
-  vcpus_.clear();  // joins before the devices they call go away
+  for (auto& t : vcpus_) t->Join().IgnoreError();
+  // Before the vCPU threads go: timer callbacks post events, and posting
+  // wakes a vCPU thread. Before the devices go: no callback may run then.
+  if (loop_) loop_->Stop();
+  vcpus_.clear();
 }
 
 absl::Status Machine::Build(const KvmSystem& kvm) {
   FT_ASSIGN_OR_RETURN(vm_, Vm::Create(kvm));
   FT_RETURN_IF_ERROR(vm_->MapMemory(memory_));
+  FT_ASSIGN_OR_RETURN(loop_, EventLoop::Create("ftvm-events"));
+
+  pic_ = std::make_unique<Pic8259>();
+  FT_RETURN_IF_ERROR(bus_.Register(IoSpace::kPio, Pic8259::kMasterPort,
+                                   Pic8259::kPortCount, pic_.get()));
+  FT_RETURN_IF_ERROR(bus_.Register(IoSpace::kPio, Pic8259::kSlavePort,
+                                   Pic8259::kPortCount, pic_.get()));
+  FT_RETURN_IF_ERROR(bus_.Register(IoSpace::kPio, Pic8259::kElcrPort,
+                                   Pic8259::kElcrPortCount, pic_.get()));
+  rtc_ = std::make_unique<CmosRtc>(&wall_clock_);
+  FT_RETURN_IF_ERROR(bus_.Register(IoSpace::kPio, CmosRtc::kPort,
+                                   CmosRtc::kPortCount, rtc_.get()));
 
   serial_ = std::make_unique<Serial16550>(
       [this](std::span<const uint8_t> b) { ConsoleBytes(b); });
@@ -82,7 +98,10 @@ absl::Status Machine::Build(const KvmSystem& kvm) {
             .exit_code = code,
             .detail = absl::StrFormat("guest powered off with code %u", code)});
   });
-  pit_ = std::make_unique<Pit8254>(&clock_);
+  pit_ = std::make_unique<Pit8254>(
+      &clock_,
+      Pit8254::Irq0Wiring{
+          .irq0 = pic_->line(0), .timers = loop_.get(), .events = &events_});
   FT_RETURN_IF_ERROR(bus_.Register(IoSpace::kPio, Serial16550::kCom1Port,
                                    Serial16550::kPortCount, serial_.get()));
   FT_RETURN_IF_ERROR(bus_.Register(IoSpace::kPio, DebugExit::kPort,
@@ -110,10 +129,15 @@ absl::Status Machine::Build(const KvmSystem& kvm) {
     FT_RETURN_IF_ERROR(vcpu->SetFpu(st.fpu));
     vcpus_.push_back(std::make_unique<VcpuThread>(std::move(vcpu), this));
   }
+  // One vCPU (Create refuses more): every event goes to it. The wake kicks
+  // it out of KVM_RUN so the event is delivered by BeforeEntry within about
+  // 0.1 ms even while the guest computes without exits.
+  events_.SetWake([vcpu = vcpus_[0].get()] { vcpu->Wake(); });
   return absl::OkStatus();
 }
 
 absl::StatusOr<MachineResult> Machine::Run() {
+  loop_->Start();
   for (auto& t : vcpus_) t->Start();
   {
     absl::MutexLock lock(&mu_);
@@ -127,6 +151,7 @@ absl::StatusOr<MachineResult> Machine::Run() {
     absl::Status s = t->Join();
     if (!s.ok() && failure.ok()) failure = s;
   }
+  loop_->Stop();
   FlushConsole();
   if (!failure.ok()) return failure;
   absl::MutexLock lock(&mu_);
@@ -156,6 +181,7 @@ VcpuThread::Stats Machine::vcpu_stats() const {
     VcpuThread::Stats s = t->stats();
     total.exits += s.exits;
     total.interrupted += s.interrupted;
+    total.halts += s.halts;
   }
   return total;
 }
@@ -166,10 +192,23 @@ ExitAction Machine::HandleExit(Vcpu& vcpu, const VmExit& exit) {
   } else if (const auto* mmio = std::get_if<MmioExit>(&exit)) {
     bus_.HandleMmio(*mmio);
   } else if (std::holds_alternative<HltExit>(exit)) {
-    // No interrupt source exists yet, so nothing can ever wake the vCPU.
-    Finish({.reason = MachineResult::Reason::kHalted,
-            .detail = "guest halted with no interrupt source: " +
-                      DescribeVcpu(vcpu)});
+    // See the header for why these two cases end the machine.
+    if (!vcpu.interrupt_flag()) {
+      Finish({.reason = MachineResult::Reason::kHalted,
+              .detail = "guest halted with interrupts disabled (IF=0): " +
+                        DescribeVcpu(vcpu)});
+    } else if (pic_->AllInputsMasked()) {
+      Finish({.reason = MachineResult::Reason::kHalted,
+              .detail = "guest halted with every PIC input masked: " +
+                        DescribeVcpu(vcpu)});
+    } else if (!pic_->HasPendingInterrupt()) {
+      halted_ = true;
+      return ExitAction::kWaitForWake;
+    }
+    // else: an interrupt is already waiting; BeforeEntry injects it.
+  } else if (std::holds_alternative<IrqWindowOpenExit>(exit)) {
+    // The guest can take the interrupt it was waiting for: BeforeEntry
+    // injects it.
   } else if (std::holds_alternative<ShutdownExit>(exit)) {
     Finish({.reason = MachineResult::Reason::kShutdown,
             .detail = "guest triple-faulted: " + DescribeVcpu(vcpu)});
@@ -184,6 +223,31 @@ ExitAction Machine::HandleExit(Vcpu& vcpu, const VmExit& exit) {
   }
   absl::MutexLock lock(&mu_);
   return result_ ? ExitAction::kStop : ExitAction::kContinue;
+}
+
+absl::StatusOr<EntryAction> Machine::BeforeEntry(Vcpu& vcpu) {
+  // Asynchronous events reach device models only here, with the vCPU stopped
+  // outside KVM_RUN. After a guest-initiated exit this is a replay position.
+  // After a kick (Wake while the guest computed) it is not: that is where
+  // the record/replay layer will take a micro-checkpoint before delivering.
+  events_.DeliverPending();
+  const bool pending = pic_->HasPendingInterrupt();
+  // Woken by an event that raised no interrupt (a masked line, a stale
+  // timer): the guest stays in its HLT.
+  if (halted_ && !pending) return EntryAction::kStayHalted;
+  halted_ = false;
+  if (pending && vcpu.ready_for_interrupt_injection() &&
+      vcpu.interrupt_flag()) {
+    const uint8_t vector = pic_->AcknowledgeInterrupt();
+    FT_RETURN_IF_ERROR(vcpu.Interrupt(vector));
+    interrupts_injected_.fetch_add(1);
+    // Another request may wait behind this one (auto-EOI): come back as soon
+    // as the guest can take it.
+    vcpu.set_request_interrupt_window(pic_->HasPendingInterrupt());
+  } else {
+    vcpu.set_request_interrupt_window(pending);
+  }
+  return EntryAction::kEnter;
 }
 
 std::string Machine::DescribeVcpu(Vcpu& vcpu) {

@@ -1,13 +1,34 @@
 // Machine: one guest assembled from the KVM core, guest memory, the I/O bus,
 // the devices and a PVH-booted kernel, run until it powers off.
 //
+// Interrupts never come from KVM on its own: there is no in-kernel irqchip.
+// Devices raise lines on the user-space PIC (Pic8259) and before every entry
+// the vCPU thread delivers queued asynchronous events and, if the PIC has a
+// request and the guest can take it, injects it with KVM_INTERRUPT (else it
+// asks KVM for an interrupt-window exit). So every interrupt reaches the
+// guest while its vCPU is stopped in the VMM, where record/replay can log it.
+//
+// HLT: with IF=1 and some PIC input unmasked, the vCPU thread sleeps
+// (VcpuThread kHalted) until an asynchronous event is posted, then delivers
+// it; if that raised an interrupt it re-enters the guest, which takes the
+// interrupt and goes on after its HLT, else it sleeps on (the guest must not
+// see its HLT end without an interrupt). Stop() and Pause() wake a halted vCPU
+// through the VcpuThread's own state machine. HLT with IF=0, or with every PIC
+// input masked, can never end (ftvm raises no NMIs), so the machine ends with
+// kHalted: a stuck guest is reported instead of idling forever. A halted guest
+// with interrupts enabled and no timer armed waits for back-ends, or for
+// Stop().
+//
 // Thread ownership: Create() and Run() belong to one controlling thread;
-// Stop() may be called from any thread (e.g. a signal-forwarding thread).
-// Exits are handled on the vCPU thread.
+// Stop(), Pause() and Resume() may be called from any thread (e.g. a
+// signal-forwarding thread). Exits are handled and devices run on the vCPU
+// thread; back-end callbacks and timers run on the event-loop thread.
 #ifndef FTVM_VMM_MACHINE_H_
 #define FTVM_VMM_MACHINE_H_
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,9 +38,14 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "vmm/devices/cmos_rtc.h"
 #include "vmm/devices/debug_exit.h"
+#include "vmm/devices/irq_line.h"
+#include "vmm/devices/pic_8259.h"
 #include "vmm/devices/pit_8254.h"
 #include "vmm/devices/serial_16550.h"
+#include "vmm/events/async_event.h"
+#include "vmm/events/event_loop.h"
 #include "vmm/io/io_bus.h"
 #include "vmm/kvm/kvm_system.h"
 #include "vmm/kvm/vm.h"
@@ -42,7 +68,7 @@ struct MachineResult {
   enum class Reason {
     kPowerOff,  // the guest wrote its exit code to the debug-exit port
     kShutdown,  // triple fault: the guest is dead
-    kHalted,    // HLT with nothing that could ever wake it
+    kHalted,    // HLT with IF=0 or every PIC input masked: nothing can wake it
     kStopped,   // Stop() was called
     kFailed,    // KVM refused to run the vCPU or reported an error
   };
@@ -69,8 +95,21 @@ class Machine : public VcpuExitHandler {
   const GuestMemory& memory() const { return memory_; }
   IoBus::Stats bus_stats() const { return bus_.stats(); }
   VcpuThread::Stats vcpu_stats() const;
+  // Interrupts injected into the guest so far.
+  uint64_t interrupts_injected() const { return interrupts_injected_.load(); }
+
+  // For wiring more devices between Create() and Run(): the request line of
+  // ISA IRQ `irq` (0..15, not 2; 0 is the PIT's, 4 COM1's, 8 the RTC's), the
+  // queue that carries back-end events to device models on the vCPU thread
+  // (register sinks before Run), the VM's event loop (back-end fds and
+  // timers), and the I/O bus.
+  IrqLine* irq_line(int irq) { return pic_->line(irq); }
+  AsyncEventQueue* async_events() { return &events_; }
+  EventLoop* event_loop() { return loop_.get(); }
+  IoBus* io_bus() { return &bus_; }
 
   ExitAction HandleExit(Vcpu& vcpu, const VmExit& exit) override;
+  absl::StatusOr<EntryAction> BeforeEntry(Vcpu& vcpu) override;
 
  private:
   Machine(MachineOptions options, GuestMemory memory);
@@ -83,12 +122,21 @@ class Machine : public VcpuExitHandler {
   MachineOptions options_;
   GuestMemory memory_;
   MonotonicClock clock_;
+  SystemRealtimeClock wall_clock_;
   IoBus bus_;
+  AsyncEventQueue events_;
+  std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<Vm> vm_;
+  std::unique_ptr<Pic8259> pic_;
   std::unique_ptr<Serial16550> serial_;
   std::unique_ptr<DebugExit> debug_exit_;
   std::unique_ptr<Pit8254> pit_;
+  std::unique_ptr<CmosRtc> rtc_;
   std::vector<std::unique_ptr<VcpuThread>> vcpus_;
+  std::atomic<uint64_t> interrupts_injected_{0};
+  // The guest executed HLT and has not taken an interrupt since (vCPU
+  // thread only).
+  bool halted_ = false;
   std::string console_line_;  // touched only under the bus lock
 
   absl::Mutex mu_;

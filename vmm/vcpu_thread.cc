@@ -38,6 +38,8 @@ const char* VcpuStateName(VcpuState state) {
       return "created";
     case VcpuState::kRunning:
       return "running";
+    case VcpuState::kHalted:
+      return "halted";
     case VcpuState::kPaused:
       return "paused";
     case VcpuState::kExited:
@@ -70,16 +72,35 @@ void VcpuThread::Kick() {
 
 void VcpuThread::Pause() {
   absl::MutexLock lock(&mu_);
-  if (state_ != VcpuState::kRunning) return;
+  if (state_ != VcpuState::kRunning && state_ != VcpuState::kHalted) return;
+  if (request_ == Request::kExit) return;  // exiting wins over pausing
   request_ = Request::kPause;
   Kick();
   mu_.Await(absl::Condition(
-      +[](VcpuState* s) { return *s != VcpuState::kRunning; }, &state_));
+      +[](VcpuState* s) {
+        return *s == VcpuState::kPaused || *s == VcpuState::kExited;
+      },
+      &state_));
 }
 
 void VcpuThread::Resume() {
   absl::MutexLock lock(&mu_);
   if (request_ == Request::kPause) request_ = Request::kRun;
+}
+
+void VcpuThread::Wake() {
+  absl::MutexLock lock(&mu_);
+  // Already woken since the loop last cleared the flag: that wake's kick (or
+  // the halt's Await) is still to be acted on, and the BeforeEntry it leads
+  // to comes after the clear, so it delivers this event too. A burst of
+  // events costs one kick.
+  if (woken_) return;
+  woken_ = true;
+  // A halted thread sees woken_ through its Await; a running one must be
+  // kicked out of KVM_RUN. The record/replay layer turns this kick into a
+  // micro-checkpoint when the guest makes no exit of its own in time (see
+  // Machine::BeforeEntry).
+  Kick();
 }
 
 void VcpuThread::RequestExit() {
@@ -111,12 +132,15 @@ VcpuThread::Stats VcpuThread::stats() const {
 void VcpuThread::Loop() {
   tls_vcpu = vcpu_.get();
   absl::Status status;
-  uint64_t exits = 0;
-  uint64_t interrupted = 0;
+  Stats stats;
+  // The guest is halted: it must not be entered again until woken, even if
+  // a Pause or Resume comes between (that would end its HLT early, which the
+  // guest could observe and a replay could not reproduce).
+  bool halted = false;
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      stats_ = Stats{exits, interrupted};
+      stats_ = stats;
       if (request_ == Request::kPause) {
         state_ = VcpuState::kPaused;
         mu_.Await(absl::Condition(
@@ -124,6 +148,29 @@ void VcpuThread::Loop() {
         if (request_ != Request::kExit) state_ = VcpuState::kRunning;
       }
       if (request_ == Request::kExit) break;
+      if (halted) {
+        state_ = VcpuState::kHalted;
+        auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return woken_ || request_ != Request::kRun;
+        };
+        mu_.Await(absl::Condition(&wake));
+        state_ = VcpuState::kRunning;
+        if (!woken_) continue;  // pause or exit first, then halt again
+        halted = false;
+      }
+      // From here on a Wake() is remembered for the next halt; events posted
+      // before it are delivered by this BeforeEntry.
+      woken_ = false;
+    }
+    absl::StatusOr<EntryAction> entry = handler_->BeforeEntry(*vcpu_);
+    if (!entry.ok()) {
+      status = entry.status();
+      FT_LOG(kError) << "vCPU " << vcpu_->index() << ": " << status;
+      break;
+    }
+    if (*entry == EntryAction::kStayHalted) {
+      halted = true;
+      continue;
     }
     absl::StatusOr<VmExit> exit = vcpu_->Run();
     if (!exit.ok()) {
@@ -132,15 +179,20 @@ void VcpuThread::Loop() {
       break;
     }
     if (std::holds_alternative<InterruptedExit>(*exit)) {
-      ++interrupted;
+      ++stats.interrupted;
       continue;
     }
-    ++exits;
-    if (handler_->HandleExit(*vcpu_, *exit) == ExitAction::kStop) break;
+    ++stats.exits;
+    const ExitAction action = handler_->HandleExit(*vcpu_, *exit);
+    if (action == ExitAction::kStop) break;
+    if (action == ExitAction::kWaitForWake) {
+      halted = true;
+      ++stats.halts;
+    }
   }
   tls_vcpu = nullptr;
   absl::MutexLock lock(&mu_);
-  stats_ = Stats{exits, interrupted};
+  stats_ = stats;
   exit_status_ = status;
   state_ = VcpuState::kExited;
 }

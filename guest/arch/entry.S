@@ -1,11 +1,15 @@
 /*
- * Exception entry: 32 stubs (exactly EXC_STUB_SIZE bytes apart; tables.S's
- * static IDT relies on that) and one common CPL0 handler.
+ * CPL0 entry points: 32 exception stubs and 16 interrupt stubs (each exactly
+ * EXC_STUB_SIZE / IRQ_STUB_SIZE bytes apart; tables.S's static IDT relies on
+ * that), the common exception handler, and the #GP handler that lets CPL3
+ * code idle (hlt) and enable interrupts (sti).
  *
- * The CPL0 part only records the frame and iretq's to a CPL3 reporter
- * (exception.c) on its own stack: printing from CPL0 would cost ~2 us per
- * instruction. A later issue adds interrupt stubs that record the vector
- * and iretq back to the interrupted code; they will sit next to these.
+ * Every CPL0 instruction is emulated here (~2 us each), so the hot paths are
+ * counted: an interrupt costs 2 instructions (set a bit, iretq); idling costs
+ * 9 plus the interrupt that ends it. Everything else happens at CPL3:
+ * exceptions are recorded and iretq'd to a CPL3 reporter (exception.c), and
+ * interrupts are only *noted* here and handled by the CPL3 event loop
+ * (lib/events.c), which polls ftg_irq_pending.
  */
 #include "arch/segments.h"
 
@@ -32,17 +36,75 @@ exc_stubs:
   .balign EXC_STUB_SIZE
   /* Vectors with a CPU-pushed error code: 8, 10-14, 17, 21, 29, 30. The
    * others push a 0 so the frame has one shape. */
+  .if vec == 13
+  jmp gp_entry                 /* may be an idle hlt or the sti: see below */
+  .else
   .if (vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
   .else
   pushq $0
   .endif
   pushq $vec
   jmp exc_common
+  .endif
   .set vec, vec + 1
   .endr
   .balign EXC_STUB_SIZE
   .globl exc_stubs_end
 exc_stubs_end:
+
+/* Interrupt stubs, vectors IRQ_VECTOR_BASE + n for 8259 lines n = 0..15.
+ * Each only sets bit n of ftg_irq_pending and returns: the 8259 pair runs in
+ * auto-EOI mode, so there is no EOI to write, and the CPL3 event loop does
+ * the rest. The gates have IST 0: from CPL3 the CPU switches to RSP0; at
+ * CPL0 (only inside gp_entry's sti; hlt) it stays on the current stack, so
+ * the #GP frame below is not overwritten. `lock` is not needed on one CPU
+ * (CPL3 clears bits with xchg) but costs nothing extra when emulated. */
+  .balign IRQ_STUB_SIZE
+  .globl irq_stubs
+irq_stubs:
+  .set irq, 0
+  .rept NUM_IRQ_VECTORS
+  .balign IRQ_STUB_SIZE
+  lock btsl $irq, ftg_irq_pending(%rip)
+  iretq
+  .set irq, irq + 1
+  .endr
+  .balign IRQ_STUB_SIZE
+  .globl irq_stubs_end
+irq_stubs_end:
+
+/* #GP (IST1). Stack: error code, RIP, CS, RFLAGS, RSP, SS.
+ *
+ * CPL3 cannot execute hlt or sti (IOPL is 0), so it executes them at two
+ * known addresses and this handler does the privileged part:
+ *  - ftg_idle_hlt: if no interrupt is pending, `sti; hlt` here. The check
+ *    runs with IF=0 (interrupt gate) and the STI shadow makes sti+hlt
+ *    atomic, so an interrupt that arrives after CPL3's last look at
+ *    ftg_irq_pending either shows up in the check or wakes the hlt: no lost
+ *    wakeup. The interrupt stub runs on this stack and returns to 1: below.
+ *  - ftg_sti_insn: set IF in the interrupted RFLAGS (done once at boot).
+ * Both return past the 1-byte instruction. Matching the exact addresses
+ * (rather than a 0xf4 byte at RIP) costs one compare, never dereferences a
+ * bad RIP, and keeps a stray hlt or sti anywhere else a reported #GP. */
+gp_entry:
+  cmpq $ftg_idle_hlt, 8(%rsp)
+  jne gp_not_hlt
+  cmpl $0, ftg_irq_pending(%rip)
+  jne 1f
+  sti
+  hlt
+1:
+  addq $8, %rsp                /* drop the error code */
+  incq (%rsp)                  /* RIP past the hlt (or sti) */
+  iretq
+gp_not_hlt:
+  cmpq $ftg_sti_insn, 8(%rsp)
+  jne gp_fault
+  orq $0x200, 24(%rsp)         /* RFLAGS.IF */
+  jmp 1b
+gp_fault:
+  pushq $13
+  jmp exc_common
 
 /* Stack (IST1): vector, error code, RIP, CS, RFLAGS, RSP, SS. */
 exc_common:
@@ -74,6 +136,22 @@ exc_again:
   jmp 1b
 
   .text
+/* CPL3 side of the #GP protocol above. Each is a call so that the return
+ * address is right after the trapping byte. */
+  .globl ftg_cpu_idle
+ftg_cpu_idle:
+  .globl ftg_idle_hlt
+ftg_idle_hlt:
+  hlt
+  ret
+
+  .globl ftg_cpu_enable_interrupts
+ftg_cpu_enable_interrupts:
+  .globl ftg_sti_insn
+ftg_sti_insn:
+  sti
+  ret
+
 exc_user_entry:
   movl $SEG_USER_DS, %eax      /* the fault may have come from CPL0 boot code */
   movl %eax, %ds
@@ -81,5 +159,15 @@ exc_user_entry:
   cld
   call ftg_exception_report    /* noreturn; RSP is 16-aligned before the call */
   ud2
+
+/* Bit n: IRQ n was raised since CPL3 last took the word (lib/events.c).
+ * Written by the interrupt stubs, read by gp_entry and CPL3. In .data so an
+ * interrupt can never see it before .bss is zeroed. */
+  .data
+  .balign 8
+  .globl ftg_irq_pending
+ftg_irq_pending:
+  .long 0
+  .long 0
 
   .section .note.GNU-stack, "", @progbits

@@ -18,8 +18,14 @@
 /* Every stub is padded to this; the static IDT relies on it. */
 #define EXC_STUB_SIZE 16
 
+/* The 8259 pair is remapped to vectors 0x20-0x2f (IRQ n -> 0x20 + n), right
+ * after the exceptions, so the IDT stays one contiguous static table. */
+#define IRQ_VECTOR_BASE 0x20
+#define NUM_IRQ_VECTORS 16
+#define IRQ_STUB_SIZE 16
+
 /* Sizes of the stacks (in .stack, never zeroed, see link.ld). */
-#define KERNEL_STACK_SIZE 4096    /* RSP0: future interrupts from CPL3 */
+#define KERNEL_STACK_SIZE 4096    /* RSP0: interrupts taken at CPL3 */
 #define EXC_STACK_SIZE 4096       /* IST1: every exception */
 #define USER_STACK_SIZE 65536     /* main() */
 #define EXC_USER_STACK_SIZE 16384 /* the CPL3 exception reporter */

@@ -32,14 +32,18 @@ pdpt:
   .fill 508, 8, 0
 pd:
   .set addr, 0
-  .rept 2048
+  .rept 1536                  /* 0-3 GiB: RAM (both QEMU and ftvm end low RAM at 3 GiB) */
   .quad addr + 0x87           /* P | RW | US | PS (2 MiB) */
+  .set addr, addr + 0x200000
+  .endr
+  .rept 512                   /* 3-4 GiB: the MMIO hole (virtio-mmio, LAPIC, ...) */
+  .quad addr + 0x9f           /* ... | PWT | PCD: uncached, as device memory must be */
   .set addr, addr + 0x200000
   .endr
 
   .data
-/* 64-bit TSS. RSP0 is for future interrupts taken from CPL3 through gates
- * with IST=0; IST1 is the stack every exception gate uses. */
+/* 64-bit TSS. RSP0 is for interrupts taken from CPL3 (their gates have
+ * IST=0); IST1 is the stack every exception gate uses. */
   .balign 16
   .globl tss
 tss:
@@ -86,9 +90,10 @@ gdt_desc:
   .word gdt_end - gdt - 1
   .quad gdt
 
-/* Vectors 0-31 only: any other vector is beyond the limit and becomes #GP,
- * which is reported like any exception. A later issue appends interrupt
- * gates here. Gates have DPL 0, so `int N` from CPL3 is a #GP too. */
+/* Vectors 0-31 (exceptions, IST1) and 0x20-0x2f (8259 interrupts, IST 0:
+ * see entry.S). Any other vector is beyond the limit and becomes #GP, which
+ * is reported like any exception. Gates have DPL 0, so `int N` from CPL3 is
+ * a #GP too. */
   .balign 16
 idt:
   .set vec, 0
@@ -102,7 +107,21 @@ idt:
   .long 0
   .set vec, vec + 1
   .endr
+  .set irq, 0
+  .rept NUM_IRQ_VECTORS
+  .word __irq_stubs_lo16 + irq * IRQ_STUB_SIZE
+  .word SEG_KERNEL_CS
+  .byte 0                     /* IST 0: RSP0 from CPL3, current stack at CPL0 */
+  .byte 0x8e                  /* P, DPL 0, 64-bit interrupt gate (IF=0) */
+  .word __irq_stubs_hi16
+  .long __irq_stubs_hi32
+  .long 0
+  .set irq, irq + 1
+  .endr
 idt_end:
+  .if (idt_end - idt) - 16 * (IRQ_VECTOR_BASE + NUM_IRQ_VECTORS)
+  .error "the IRQ gates must directly follow the 32 exception gates"
+  .endif
 
   .balign 8
   .globl idt_desc

@@ -37,6 +37,11 @@ extern const struct ftg_workload ftg_workload_compute;
 extern const struct ftg_workload ftg_workload_memdirty;
 extern const struct ftg_workload ftg_workload_pio;
 extern const struct ftg_workload ftg_workload_fault;
+extern const struct ftg_workload ftg_workload_timer;
+extern const struct ftg_workload ftg_workload_disk;
+
+/* The whole command line, for workloads that look for devices on it. */
+extern const char* ftg_boot_cmdline;
 
 /* NULL-terminated, in the order `workload=` help lists them. */
 extern const struct ftg_workload* const ftg_workloads[];

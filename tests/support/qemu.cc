@@ -5,10 +5,13 @@ namespace ft::testing {
 std::vector<std::string> QemuMicrovmArgv(const QemuGuestOptions& options) {
   // One option and its value per line.
   // clang-format off
-  return {
+  std::vector<std::string> argv = {
       options.qemu,
       // x-option-roms=off: qboot loads the PVH ELF itself (no pvh.bin).
-      "-M", "microvm,x-option-roms=off,rtc=off",
+      // acpi=off: otherwise virtio-mmio IRQs go to IOAPIC pins the 8259
+      // cannot see, and the devices are described by ACPI tables instead of
+      // the command line.
+      "-M", kQemuMicrovmMachine,
       "-enable-kvm",
       // arch-capabilities off: nested KVM here advertises MSR 0x10a but
       // refuses to set it, and QEMU aborts.
@@ -17,10 +20,22 @@ std::vector<std::string> QemuMicrovmArgv(const QemuGuestOptions& options) {
       "-nodefaults", "-no-user-config", "-display", "none",
       "-serial", "stdio",
       "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+      // virtio 1.x (register layout version 2); QEMU 7.2 defaults to legacy.
+      "-global", "virtio-mmio.force-legacy=false",
       "-kernel", options.kernel,
       "-append", options.cmdline,
   };
+  if (!options.disk.empty()) {
+    std::string file;  // QEMU option syntax: a literal comma is ",,"
+    for (char c : options.disk) file += c == ',' ? std::string(",,") : std::string(1, c);
+    argv.insert(argv.end(), {
+        "-drive", "if=none,id=d0,format=raw,file=" + file,
+        "-device", "virtio-blk-device,drive=d0",
+    });
+  }
   // clang-format on
+  argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
+  return argv;
 }
 
 }  // namespace ft::testing

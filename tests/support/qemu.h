@@ -13,7 +13,19 @@ struct QemuGuestOptions {
   std::string kernel;  // PVH ELF
   std::string memory = "128M";
   std::string cmdline;
+  // A raw image attached as a virtio-blk device (virtio-mmio, modern). QEMU
+  // appends its virtio_mmio.device= token to the command line. Empty: none.
+  std::string disk;
+  // Appended to the argv as is (e.g. {"-rtc", "base=2020-02-29T12:00:00"}).
+  std::vector<std::string> extra_args;
 };
+
+// The machine: microvm with the legacy PC devices the guest drives (8259
+// PIC, 8254 PIT, CMOS RTC) and ACPI off, which is what makes QEMU put the
+// virtio-mmio transports on 8259 lines (5-12) and announce them on the
+// kernel command line.
+inline constexpr const char* kQemuMicrovmMachine =
+    "microvm,x-option-roms=off,acpi=off,pic=on,pit=on,rtc=on,ioapic2=off";
 
 // The argv that boots `kernel` under QEMU microvm with KVM, serial on
 // stdout and isa-debug-exit on port 0xf4 (exit status (code << 1) | 1).

@@ -1,5 +1,10 @@
 #include "vmm/devices/pit_8254.h"
 
+#include <cstring>
+
+#include "common/check.h"
+#include "common/log.h"
+
 namespace ft::vmm {
 namespace {
 
@@ -12,6 +17,15 @@ constexpr int64_t kRefreshPeriodNs = 15'085;
 
 // Modes 1 and 5 are started by the gate, not by writing the count.
 bool GateTriggered(uint8_t mode) { return mode == 1 || mode == 5; }
+
+bool Periodic(uint8_t mode) { return mode == 2 || mode == 3; }
+
+// The first nanosecond at which `ticks` whole input ticks have elapsed.
+int64_t NanosForTicks(uint64_t ticks) {
+  return static_cast<int64_t>((static_cast<Uint128>(ticks) * kNanosPerSecond +
+                               Pit8254::kFrequencyHz - 1) /
+                              Pit8254::kFrequencyHz);
+}
 
 }  // namespace
 
@@ -104,6 +118,9 @@ void Pit8254::WriteCounter(Channel& ch, uint8_t value) {
       if (!ch.write_msb_next) {
         ch.pending_lsb = value;
         ch.write_msb_next = true;
+        // In mode 0 the first byte stops the count: the old terminal count
+        // must not interrupt between the guest's two writes.
+        if (&ch == &channels_[0] && ch.mode == 0) CancelIrq0();
         return;
       }
       ch.write_msb_next = false;
@@ -114,6 +131,7 @@ void Pit8254::WriteCounter(Channel& ch, uint8_t value) {
   ch.load_ns = clock_->NowNanos();
   ch.paused_ticks = 0;
   ch.counting = true;
+  if (&ch == &channels_[0]) RearmIrq0();
 }
 
 void Pit8254::WriteControl(uint8_t value) {
@@ -151,6 +169,72 @@ void Pit8254::WriteControl(uint8_t value) {
   ch.status_latched = false;
   ch.read_msb_next = false;
   ch.write_msb_next = false;
+  if (select == 0) RearmIrq0();  // a control word stops the count
+}
+
+Pit8254::Pit8254(Clock* clock, Irq0Wiring wiring)
+    : clock_(clock), wiring_(wiring) {
+  FT_CHECK(wiring_.irq0 && wiring_.timers && wiring_.events)
+      << "IRQ 0 wiring needs a line, a timer service and an event queue";
+  event_source_ = wiring_.events->Register(this);
+}
+
+Pit8254::~Pit8254() { CancelIrq0(); }
+
+void Pit8254::CancelIrq0() {
+  if (timer_ == 0) return;
+  wiring_.timers->Cancel(timer_);
+  timer_ = 0;
+}
+
+void Pit8254::RearmIrq0() {
+  if (!wiring_.timers) return;
+  CancelIrq0();
+  const Channel& ch = channels_[0];
+  if (!ch.counting || GateTriggered(ch.mode)) return;
+  // Rising edges of OUT (see Output): at terminal count in mode 0, one tick
+  // after it in mode 4, at the end of each period in modes 2 and 3.
+  ScheduleIrq0(ch.mode == 4 ? ch.reload + 1 : ch.reload);
+}
+
+void Pit8254::ScheduleIrq0(uint64_t edge_ticks) {
+  const Channel& ch = channels_[0];
+  edge_ticks_ = edge_ticks;
+  ++generation_;
+  AsyncEventQueue* events = wiring_.events;
+  const uint32_t source = event_source_;
+  const uint64_t generation = generation_;
+  // Runs on the timer service's thread: it must not touch the device.
+  timer_ = wiring_.timers->ScheduleAt(
+      ch.load_ns + NanosForTicks(edge_ticks), [events, source, generation] {
+        AsyncEvent e{.source = source, .kind = kExpiryEvent};
+        e.data.resize(sizeof(generation));
+        std::memcpy(e.data.data(), &generation, sizeof(generation));
+        events->Post(std::move(e));
+      });
+}
+
+void Pit8254::OnAsyncEvent(const AsyncEvent& event) {
+  uint64_t generation = 0;
+  if (event.kind != kExpiryEvent || event.data.size() != sizeof(generation)) {
+    FT_LOG(kWarning) << "pit-8254: ignoring malformed event kind "
+                     << event.kind;
+    return;
+  }
+  std::memcpy(&generation, event.data.data(), sizeof(generation));
+  if (generation != generation_ || timer_ == 0) return;  // reprogrammed
+  // Normally the timer has just run; when the expiry comes from a log
+  // instead (replay), the local one must not fire as well.
+  CancelIrq0();
+  wiring_.irq0->Pulse();
+  const Channel& ch = channels_[0];
+  if (!Periodic(ch.mode)) return;
+  // The next period boundary after now: periods missed while the event
+  // waited are coalesced into the edge just raised. The clock only decides
+  // when the next timer fires, never what the guest sees at this position.
+  const uint64_t n = ch.reload;
+  const uint64_t next_now = (TicksSinceLoad(ch) / n + 1) * n;
+  ScheduleIrq0(std::max(edge_ticks_ + n, next_now));
 }
 
 void Pit8254::Access(const IoAccess& access) {

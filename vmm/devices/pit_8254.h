@@ -2,11 +2,25 @@
 // channel-2 gate/output bits of port 0x61.
 //
 // Counters are derived from a Clock at 1.193182 MHz when read, so an idle
-// guest costs nothing. Interrupt output (IRQ 0) arrives with the interrupt
-// controller. Reads of the counters are the guest's time source: they are
-// nondeterministic inputs, recorded at the I/O bus.
+// guest costs nothing. Reads of the counters are the guest's time source:
+// they are nondeterministic inputs, recorded at the I/O bus.
 //
-// Thread ownership: called through the IoBus (serialized by it).
+// IRQ 0: when wired (Irq0Wiring), channel 0 raises IRQ 0 on each rising edge
+// of its output: once at terminal count in modes 0 and 4 (one-shot: a guest
+// that re-arms it only when it needs to takes no periodic ticks), and once
+// per period in modes 2 and 3. Modes 1 and 5 never fire on channel 0, whose
+// gate is tied high on a PC and so never triggers them. The PIT computes when
+// the next edge is due and asks the TimerService for it; the timer callback
+// only posts an AsyncEvent, and the edge is raised when that event is
+// delivered on the vCPU thread. The expiry is therefore data that the
+// record/replay layer logs at the position where it is delivered. Each armed
+// timer has a new generation number, carried in the event, so an expiry that
+// raced with reprogramming is recognised and dropped. Late deliveries of a
+// periodic timer coalesce into one edge, as edges do in a real PIC's IRR.
+//
+// Thread ownership: called through the IoBus and from event delivery, both
+// on the vCPU thread. The timer callback (on the TimerService's thread)
+// touches only the AsyncEventQueue.
 #ifndef FTVM_VMM_DEVICES_PIT_8254_H_
 #define FTVM_VMM_DEVICES_PIT_8254_H_
 
@@ -14,22 +28,45 @@
 #include <cstdint>
 
 #include "common/clock.h"
+#include "vmm/devices/irq_line.h"
+#include "vmm/events/async_event.h"
+#include "vmm/events/timer_service.h"
 #include "vmm/io/io_bus.h"
 
 namespace ft::vmm {
 
-class Pit8254 : public IoDevice {
+class Pit8254 : public IoDevice, public AsyncEventSink {
  public:
   static constexpr uint16_t kPort = 0x40;
   static constexpr uint16_t kPortCount = 4;
   static constexpr uint16_t kControlPortB = 0x61;
   static constexpr uint64_t kFrequencyHz = 1'193'182;
 
-  // `clock` must outlive the device.
+  // AsyncEvent kind of a channel-0 expiry; data: the 8-byte little-endian
+  // generation of the timer that expired.
+  static constexpr uint32_t kExpiryEvent = 1;
+
+  // What channel 0 needs to raise IRQ 0. All must outlive the device; the
+  // device registers itself with `events` (so it is built at set-up time).
+  struct Irq0Wiring {
+    IrqLine* irq0 = nullptr;
+    TimerService* timers = nullptr;
+    AsyncEventQueue* events = nullptr;
+  };
+
+  // `clock` must outlive the device. Without wiring, no interrupts.
   explicit Pit8254(Clock* clock) : clock_(clock) {}
+  Pit8254(Clock* clock, Irq0Wiring wiring);
+  ~Pit8254() override;
+  Pit8254(const Pit8254&) = delete;
+  Pit8254& operator=(const Pit8254&) = delete;
 
   std::string_view name() const override { return "pit-8254"; }
   void Access(const IoAccess& access) override;
+  void OnAsyncEvent(const AsyncEvent& event) override;
+
+  // Whether a channel-0 expiry is scheduled (for tests and diagnostics).
+  bool irq0_timer_armed() const { return timer_ != 0; }
 
  private:
   enum class AccessMode : uint8_t { kLatch = 0, kLsb = 1, kMsb = 2, kWord = 3 };
@@ -62,8 +99,19 @@ class Pit8254 : public IoDevice {
   void WriteCounter(Channel& ch, uint8_t value);
   void WriteControl(uint8_t value);
   void LatchStatus(Channel& ch);
+  // Channel 0 was reprogrammed: cancels the pending expiry and, if the
+  // channel now counts in a mode that interrupts, schedules its first edge.
+  void RearmIrq0();
+  // Schedules the channel-0 edge `edge_ticks` input ticks after its load.
+  void ScheduleIrq0(uint64_t edge_ticks);
+  void CancelIrq0();
 
   Clock* clock_;
+  Irq0Wiring wiring_;
+  uint32_t event_source_ = 0;
+  TimerService::TimerId timer_ = 0;  // 0: none scheduled
+  uint64_t generation_ = 0;          // of the timer last scheduled
+  uint64_t edge_ticks_ = 0;          // when that timer's edge is due
   std::array<Channel, 3> channels_{};
   uint8_t port_b_ = 0;  // bits 0-3 as written to port 0x61
 };

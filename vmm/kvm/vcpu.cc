@@ -119,6 +119,16 @@ VmExit Vcpu::Decode() {
   }
 }
 
+absl::Status Vcpu::Interrupt(uint8_t vector) {
+  kvm_interrupt irq{};
+  irq.irq = vector;
+  if (::ioctl(fd(), KVM_INTERRUPT, &irq) < 0) {
+    return ErrnoStatus(errno, absl::StrCat("KVM_INTERRUPT vector ", int{vector},
+                                           " on vCPU ", index_));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<kvm_regs> Vcpu::GetRegs() const {
   return GetState<kvm_regs>(fd(), KVM_GET_REGS, "KVM_GET_REGS");
 }

@@ -35,6 +35,21 @@ class Vcpu {
   // handler; cleared by Run() after KVM_RUN returns.
   void RequestImmediateExit() { run_->immediate_exit = 1; }
 
+  // Interrupt injection without an in-kernel irqchip (the VMM's own PIC).
+  // The two flags are what KVM reported when the last KVM_RUN returned.
+  bool ready_for_interrupt_injection() const {
+    return run_->ready_for_interrupt_injection != 0;
+  }
+  bool interrupt_flag() const { return run_->if_flag != 0; }
+  // While set, KVM_RUN returns KVM_EXIT_IRQ_WINDOW_OPEN as soon as the guest
+  // can take an interrupt.
+  void set_request_interrupt_window(bool on) {
+    run_->request_interrupt_window = on ? 1 : 0;
+  }
+  // Queues external interrupt `vector` for delivery on the next KVM_RUN
+  // (KVM_INTERRUPT). Only when ready_for_interrupt_injection().
+  absl::Status Interrupt(uint8_t vector);
+
   absl::StatusOr<kvm_regs> GetRegs() const;
   absl::Status SetRegs(const kvm_regs& regs);
   absl::StatusOr<kvm_sregs> GetSregs() const;

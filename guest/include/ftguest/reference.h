@@ -24,9 +24,21 @@
 #define FTG_PORT_COM1 0x3f8u         /* 16550 UART base (THR/RBR at +0) */
 #define FTG_PORT_COM1_LSR 0x3fdu     /* line status: bit 5 = THR empty */
 #define FTG_PORT_COM1_SCRATCH 0x3ffu /* scratch register: the pio workload */
-#define FTG_PORT_PIT_CH0 0x40u       /* 8254 channel 0 data */
+#define FTG_PORT_PIT_CH0 0x40u       /* 8254 channel 0: one-shot timer */
+#define FTG_PORT_PIT_CH1 0x41u       /* 8254 channel 1: the clock */
 #define FTG_PORT_PIT_CMD 0x43u       /* 8254 mode/command */
 #define FTG_PORT_DEBUG_EXIT 0xf4u    /* 32-bit write of the exit code */
+#define FTG_PORT_PIC1_CMD 0x20u      /* 8259 master */
+#define FTG_PORT_PIC1_DATA 0x21u
+#define FTG_PORT_PIC2_CMD 0xa0u /* 8259 slave (on master line 2) */
+#define FTG_PORT_PIC2_DATA 0xa1u
+#define FTG_PORT_CMOS_INDEX 0x70u /* MC146818 RTC register select */
+#define FTG_PORT_CMOS_DATA 0x71u
+
+/* Interrupt lines (8259, vector = 0x20 + line). virtio-mmio devices use the
+ * line their virtio_mmio.device= token names (QEMU microvm: 5 + transport,
+ * the first device on transport 7, line 12). */
+#define FTG_IRQ_PIT 0u
 
 #define FTG_PIT_HZ 1193182u /* 8254 input clock */
 
@@ -87,6 +99,26 @@ static inline uint64_t ftg_hash_word(uint64_t h, uint64_t w) {
 #define FTG_PIO_COUNT_DEFAULT 10000
 #define FTG_PIO_COUNT_MIN 1
 #define FTG_PIO_COUNT_MAX 100000000
+
+#define FTG_TIMER_COUNT_DEFAULT 20
+#define FTG_TIMER_COUNT_MIN 1
+#define FTG_TIMER_COUNT_MAX 1000000
+#define FTG_TIMER_MS_DEFAULT 10
+#define FTG_TIMER_MS_MIN 1
+#define FTG_TIMER_MS_MAX 60000
+
+#define FTG_DISK_MIB_DEFAULT 4
+#define FTG_DISK_MIB_MIN 1
+#define FTG_DISK_MIB_MAX 1048576  /* 1 TiB */
+#define FTG_DISK_RATE_DEFAULT 200 /* block writes per second */
+#define FTG_DISK_RATE_MIN 1
+#define FTG_DISK_RATE_MAX 1000000
+#define FTG_DISK_SECONDS_DEFAULT 2
+#define FTG_DISK_SECONDS_MIN 1
+#define FTG_DISK_SECONDS_MAX 86400
+#define FTG_DISK_FLUSH_DEFAULT 16 /* flush after every N writes; 0: never */
+#define FTG_DISK_FLUSH_MIN 0
+#define FTG_DISK_FLUSH_MAX 1000000000
 
 /* fault: the vector to raise on purpose (tests the exception path). */
 #define FTG_FAULT_VEC_DEFAULT 6
@@ -189,6 +221,69 @@ static inline uint64_t ftg_ref_pio(uint64_t count) {
   for (uint64_t k = 0; k < count; k++) {
     h ^= ftg_pio_value(k);
     h *= FTG_FNV_PRIME;
+  }
+  return h;
+}
+
+/* ---- timer -------------------------------------------------------------- */
+/* count one-shot expiries, expiry k (1-based) due k*ms ms after the start.
+ * The result hashes the sequence numbers in the order the timers fired
+ * (with ms), so it proves each fired once and in order, never when. */
+static inline uint64_t ftg_timer_seq_word(uint64_t ms, uint64_t k) {
+  return (ms << 32) ^ k;
+}
+
+static inline uint64_t ftg_ref_timer(uint64_t count, uint64_t ms) {
+  uint64_t h = FTG_FNV_OFFSET;
+  for (uint64_t k = 1; k <= count; k++)
+    h = ftg_hash_word(h, ftg_timer_seq_word(ms, k));
+  return h;
+}
+
+/* ---- disk --------------------------------------------------------------- */
+/* The disk's first mib MiB are blocks of 4 KiB. Write k (0 <= k <
+ * rate*seconds) writes block i = k % blocks with the pattern of pass
+ * p = k / blocks; before it, if p > 0, the block is read and must hold pass
+ * p-1. At the end every written block is read back and checked, and the
+ * result is ftg_hash_word over those blocks' words in block order: it
+ * depends on (mib, rate*seconds) only. Blocks beyond the written ones are
+ * never read (their content is whatever the image held). */
+#define FTG_DISK_BLOCK_SIZE 4096u
+#define FTG_DISK_SECTORS_PER_BLOCK 8u
+#define FTG_DISK_WORDS_PER_BLOCK 512u
+#define FTG_DISK_SEED 0x6b73696467746675ULL /* "uftgdisk" */
+
+/* Word j of block i in pass p. */
+static inline uint64_t ftg_disk_pass_key(uint64_t pass) {
+  return ftg_mix64(FTG_DISK_SEED + pass * FTG_GOLDEN);
+}
+static inline uint64_t ftg_disk_word(uint64_t key, uint64_t block, uint64_t j) {
+  return ftg_mix64(key ^ (block * FTG_DISK_WORDS_PER_BLOCK + j));
+}
+static inline void ftg_disk_fill_block(uint64_t* words, uint64_t block,
+                                       uint64_t pass) {
+  uint64_t key = ftg_disk_pass_key(pass);
+  for (uint64_t j = 0; j < FTG_DISK_WORDS_PER_BLOCK; j++)
+    words[j] = ftg_disk_word(key, block, j);
+}
+
+/* The pass whose pattern block i holds at the end, or -1 if never written. */
+static inline int64_t ftg_disk_final_pass(uint64_t block, uint64_t blocks,
+                                          uint64_t writes) {
+  if (block >= blocks || block >= writes) return -1;
+  return (int64_t)((writes - 1 - block) / blocks);
+}
+
+static inline uint64_t ftg_ref_disk(uint64_t mib, uint64_t rate,
+                                    uint64_t seconds) {
+  uint64_t blocks = mib * (FTG_MIB / FTG_DISK_BLOCK_SIZE);
+  uint64_t writes = rate * seconds;
+  uint64_t h = FTG_FNV_OFFSET;
+  for (uint64_t i = 0; i < blocks && i < writes; i++) {
+    uint64_t key =
+        ftg_disk_pass_key((uint64_t)ftg_disk_final_pass(i, blocks, writes));
+    for (uint64_t j = 0; j < FTG_DISK_WORDS_PER_BLOCK; j++)
+      h = ftg_hash_word(h, ftg_disk_word(key, i, j));
   }
   return h;
 }
