@@ -2,12 +2,16 @@
 
 #include <unistd.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "vmm/boot/elf_loader.h"
 #include "vmm/boot/pvh.h"
 #include "vmm/kvm/cpuid.h"
+#include "vmm/virtio/blk_backend.h"
+#include "vmm/virtio/raw_image.h"
+#include "vmm/virtio/virtio_blk.h"
 
 namespace ft::vmm {
 namespace {
@@ -72,7 +76,45 @@ Machine::~Machine() {
   // Before the vCPU threads go: timer callbacks post events, and posting
   // wakes a vCPU thread. Before the devices go: no callback may run then.
   if (loop_) loop_->Stop();
+  // Disk workers post their last completions while shutting down, and
+  // posting wakes a vCPU thread: the transports go first.
+  virtio_.clear();
   vcpus_.clear();
+}
+
+absl::StatusOr<std::string> Machine::AttachDisks() {
+  // QEMU microvm's windows and free ISA IRQs (not 7/15: spurious vectors).
+  constexpr uint64_t kVirtioMmioBase = 0xfeb0'0000;
+  constexpr int kVirtioIrqs[] = {5, 10, 11, 12};
+  std::string tokens;
+  for (size_t i = 0; i < options_.disks.size(); ++i) {
+    if (virtio_.size() >= std::size(kVirtioIrqs)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "at most %d virtio devices are supported", std::size(kVirtioIrqs)));
+    }
+    const DiskSpec& disk = options_.disks[i];
+    FT_ASSIGN_OR_RETURN(
+        RawImage image,
+        RawImage::Open({.path = disk.path, .read_only = disk.read_only}));
+    FT_ASSIGN_OR_RETURN(
+        std::unique_ptr<VirtioBlk> blk,
+        VirtioBlk::Create(
+            {.backend = std::make_unique<FileBlockBackend>(std::move(image)),
+             .serial = absl::StrCat("ftvm-disk", i)}));
+    const uint64_t base =
+        kVirtioMmioBase + virtio_.size() * MmioTransport::kWindowSize;
+    const int irq = kVirtioIrqs[virtio_.size()];
+    FT_ASSIGN_OR_RETURN(std::unique_ptr<MmioTransport> t,
+                        MmioTransport::Create({.memory = &memory_,
+                                               .irq = pic_->line(irq),
+                                               .events = &events_,
+                                               .device = std::move(blk)}));
+    FT_RETURN_IF_ERROR(bus_.Register(IoSpace::kMmio, base,
+                                     MmioTransport::kWindowSize, t.get()));
+    absl::StrAppend(&tokens, " ", VirtioMmioCmdlineToken(base, irq));
+    virtio_.push_back(std::move(t));
+  }
+  return tokens;
 }
 
 absl::Status Machine::Build(const KvmSystem& kvm) {
@@ -114,8 +156,10 @@ absl::Status Machine::Build(const KvmSystem& kvm) {
   absl::StatusOr<LoadedKernel> kernel =
       LoadPvhElfFile(options_.kernel_path, memory_);
   if (!kernel.ok()) return kernel.status();
+  // Devices announce themselves on the command line, as under QEMU microvm.
+  FT_ASSIGN_OR_RETURN(const std::string devices, AttachDisks());
   FT_ASSIGN_OR_RETURN(Gpa start_info,
-                      WritePvhBootInfo(memory_, options_.cmdline));
+                      WritePvhBootInfo(memory_, options_.cmdline + devices));
 
   for (uint32_t i = 0; i < options_.vcpus; ++i) {
     FT_ASSIGN_OR_RETURN(std::unique_ptr<Vcpu> vcpu, Vcpu::Create(*vm_, i));

@@ -38,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "vmm/config/device_spec.h"
 #include "vmm/devices/cmos_rtc.h"
 #include "vmm/devices/debug_exit.h"
 #include "vmm/devices/irq_line.h"
@@ -51,6 +52,7 @@
 #include "vmm/kvm/vm.h"
 #include "vmm/memory/guest_memory.h"
 #include "vmm/vcpu_thread.h"
+#include "vmm/virtio/mmio_transport.h"
 
 namespace ft::vmm {
 
@@ -59,6 +61,8 @@ struct MachineOptions {
   uint64_t memory_bytes = 256ull << 20;
   std::string cmdline;
   uint32_t vcpus = 1;
+  // virtio-blk disks, one virtio-mmio window each (QEMU microvm's layout).
+  std::vector<DiskSpec> disks;
   // Receives the guest's serial output in whole lines (and any unterminated
   // tail when the machine stops). Default: written to standard output.
   std::function<void(std::string_view)> console;
@@ -114,6 +118,8 @@ class Machine : public VcpuExitHandler {
  private:
   Machine(MachineOptions options, GuestMemory memory);
   absl::Status Build(const KvmSystem& kvm);
+  // Creates the virtio-blk devices; returns their command-line tokens.
+  absl::StatusOr<std::string> AttachDisks();
   void Finish(MachineResult result);
   void ConsoleBytes(std::span<const uint8_t> bytes);
   void FlushConsole();
@@ -132,6 +138,8 @@ class Machine : public VcpuExitHandler {
   std::unique_ptr<DebugExit> debug_exit_;
   std::unique_ptr<Pit8254> pit_;
   std::unique_ptr<CmosRtc> rtc_;
+  // Declared after events_ and bus_: destroyed before them.
+  std::vector<std::unique_ptr<MmioTransport>> virtio_;
   std::vector<std::unique_ptr<VcpuThread>> vcpus_;
   std::atomic<uint64_t> interrupts_injected_{0};
   // The guest executed HLT and has not taken an interrupt since (vCPU

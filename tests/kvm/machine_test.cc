@@ -2,6 +2,8 @@
 // workload's result against the host-side reference (guest/include).
 #include "vmm/machine.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <string>
 #include <thread>
@@ -184,6 +186,38 @@ TEST_F(MachineTest, MemoryAboveTheHoleBoots) {
   auto r = m->Run();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->exit_code, FTG_EXIT_OK) << r->detail;
+}
+
+TEST_F(MachineTest, DiskWorkloadWritesThroughVirtioBlk) {
+  char path[] = "/tmp/ftvm-disk-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, 2 << 20), 0);
+  MachineOptions opts;
+  opts.kernel_path = testing::PathFromEnv("FTGUEST_ELF");
+  opts.memory_bytes = 128ull << 20;
+  opts.cmdline = "workload=disk mib=1 rate=300 seconds=1 flush=8";
+  opts.disks.push_back({.path = path});
+  opts.console = console_.Sink();
+  auto m = Machine::Create(*kvm_, opts);
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto r = (*m)->Run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, FTG_EXIT_OK) << r->detail << console_.Text();
+  EXPECT_THAT(console_.Text(),
+              HasSubstr(OkLine("disk", ftg_ref_disk(1, 300, 1))));
+  // The pattern reached the image file: block 0 is no longer zero.
+  char block[512] = {};
+  ASSERT_EQ(::pread(fd, block, sizeof(block), 0), 512);
+  EXPECT_NE(std::string(block, 512), std::string(512, '\0'));
+  ::close(fd);
+  ::unlink(path);
+}
+
+TEST_F(MachineTest, NoDiskIsReportedByTheGuest) {
+  MachineResult r = RunToEnd("workload=disk mib=1 rate=300 seconds=1");
+  EXPECT_EQ(r.exit_code, FTG_EXIT_FAIL);
+  EXPECT_THAT(console_.Text(), HasSubstr("reason=no-disk"));
 }
 
 TEST_F(MachineTest, MissingKernelIsAClearError) {

@@ -89,14 +89,19 @@ int Run(const std::vector<std::string>& args) {
   std::string kvm_device = "/dev/kvm";
   bool stats = false;
   cli::ArgParser parser(
-      "ftvm run --kernel FILE [--mem SIZE] [--cmdline STR]",
+      "ftvm run --kernel FILE [--mem SIZE] [--cmdline STR] [--disk PATH]",
       "Boots a PVH-bootable ELF kernel (the ftvm test guest, or a Linux\n"
       "vmlinux built with CONFIG_PVH) on one vCPU with a 16550 serial port,\n"
-      "an 8254 timer and a debug-exit port, and runs it until it powers off.");
+      "an 8254 timer, a CMOS RTC, an 8259 interrupt controller, a\n"
+      "debug-exit port and optionally a virtio-blk disk, and runs it until\n"
+      "it powers off.");
   parser.AddString("kernel", "FILE", "PVH ELF kernel to boot (required).",
                    &opts.kernel_path);
   parser.AddSize("mem", "Guest RAM, e.g. 256M or 1G.", &opts.memory_bytes);
   parser.AddString("cmdline", "STR", "Kernel command line.", &opts.cmdline);
+  std::string disk;
+  parser.AddString("disk", "PATH[,readonly]",
+                   "Raw disk image, attached as a virtio-blk device.", &disk);
   parser.AddString("kvm", "PATH", "KVM device.", &kvm_device);
   parser.AddString("log-level", "LEVEL", "debug, info, warning or error.",
                    &log_level);
@@ -129,6 +134,16 @@ int Run(const std::vector<std::string>& args) {
   if (opts.kernel_path.empty()) {
     std::fprintf(stderr, "ftvm run: --kernel FILE is required (see --help)\n");
     return kExitUsage;
+  }
+
+  if (!disk.empty()) {
+    absl::StatusOr<vmm::DiskSpec> spec = vmm::ParseDiskSpec(disk);
+    if (!spec.ok()) {
+      std::fprintf(stderr, "ftvm run: %s\n",
+                   std::string(spec.status().message()).c_str());
+      return kExitUsage;
+    }
+    opts.disks.push_back(*spec);
   }
 
   StopSignals signals;  // before any thread starts, so all inherit the mask
