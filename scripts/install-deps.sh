@@ -14,6 +14,8 @@ packages=(
   qemu-system-x86
   # the test network (scripts/testnet.sh) and the tools run on it
   iproute2 iputils-ping
+  # redis-cli and redis-benchmark, the clients of the guest's redis server
+  redis-tools
 )
 
 missing=()

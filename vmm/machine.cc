@@ -9,6 +9,7 @@
 #include "vmm/boot/elf_loader.h"
 #include "vmm/boot/pvh.h"
 #include "vmm/kvm/cpuid.h"
+#include "vmm/kvm/kvm_stats.h"
 #include "vmm/virtio/blk_backend.h"
 #include "vmm/virtio/raw_image.h"
 #include "vmm/virtio/virtio_blk.h"
@@ -82,16 +83,34 @@ Machine::~Machine() {
   vcpus_.clear();
 }
 
-absl::StatusOr<std::string> Machine::AttachDisks() {
+absl::StatusOr<std::string> Machine::AddVirtioDevice(
+    std::unique_ptr<VirtioDevice> device) {
   // QEMU microvm's windows and free ISA IRQs (not 7/15: spurious vectors).
   constexpr uint64_t kVirtioMmioBase = 0xfeb0'0000;
   constexpr int kVirtioIrqs[] = {5, 10, 11, 12};
+  if (virtio_.size() >= std::size(kVirtioIrqs)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "at most %d virtio devices (disks and network cards together) are "
+        "supported",
+        std::size(kVirtioIrqs)));
+  }
+  const uint64_t base =
+      kVirtioMmioBase + virtio_.size() * MmioTransport::kWindowSize;
+  const int irq = kVirtioIrqs[virtio_.size()];
+  FT_ASSIGN_OR_RETURN(std::unique_ptr<MmioTransport> t,
+                      MmioTransport::Create({.memory = &memory_,
+                                             .irq = pic_->line(irq),
+                                             .events = &events_,
+                                             .device = std::move(device)}));
+  FT_RETURN_IF_ERROR(
+      bus_.Register(IoSpace::kMmio, base, MmioTransport::kWindowSize, t.get()));
+  virtio_.push_back(std::move(t));
+  return absl::StrCat(" ", VirtioMmioCmdlineToken(base, irq));
+}
+
+absl::StatusOr<std::string> Machine::AttachVirtioDevices() {
   std::string tokens;
   for (size_t i = 0; i < options_.disks.size(); ++i) {
-    if (virtio_.size() >= std::size(kVirtioIrqs)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "at most %d virtio devices are supported", std::size(kVirtioIrqs)));
-    }
     const DiskSpec& disk = options_.disks[i];
     FT_ASSIGN_OR_RETURN(
         RawImage image,
@@ -101,18 +120,23 @@ absl::StatusOr<std::string> Machine::AttachDisks() {
         VirtioBlk::Create(
             {.backend = std::make_unique<FileBlockBackend>(std::move(image)),
              .serial = absl::StrCat("ftvm-disk", i)}));
-    const uint64_t base =
-        kVirtioMmioBase + virtio_.size() * MmioTransport::kWindowSize;
-    const int irq = kVirtioIrqs[virtio_.size()];
-    FT_ASSIGN_OR_RETURN(std::unique_ptr<MmioTransport> t,
-                        MmioTransport::Create({.memory = &memory_,
-                                               .irq = pic_->line(irq),
-                                               .events = &events_,
-                                               .device = std::move(blk)}));
-    FT_RETURN_IF_ERROR(bus_.Register(IoSpace::kMmio, base,
-                                     MmioTransport::kWindowSize, t.get()));
-    absl::StrAppend(&tokens, " ", VirtioMmioCmdlineToken(base, irq));
-    virtio_.push_back(std::move(t));
+    FT_ASSIGN_OR_RETURN(std::string token, AddVirtioDevice(std::move(blk)));
+    tokens += token;
+  }
+  for (const NetSpec& spec : options_.nets) {
+    FT_ASSIGN_OR_RETURN(Tap tap, Tap::Open({.name = spec.tap}));
+    auto backend = std::make_unique<TapNetBackend>(std::move(tap), loop_.get());
+    TapNetBackend* raw_backend = backend.get();
+    FT_ASSIGN_OR_RETURN(
+        std::unique_ptr<VirtioNet> net,
+        VirtioNet::Create(
+            {.backend = std::move(backend),
+             .mac = spec.mac ? *spec.mac : DefaultMac(spec.tap)}));
+    VirtioNet* raw_net = net.get();
+    FT_ASSIGN_OR_RETURN(std::string token, AddVirtioDevice(std::move(net)));
+    tokens += token;
+    nets_.push_back(raw_net);
+    taps_.push_back(raw_backend);
   }
   return tokens;
 }
@@ -157,7 +181,7 @@ absl::Status Machine::Build(const KvmSystem& kvm) {
       LoadPvhElfFile(options_.kernel_path, memory_);
   if (!kernel.ok()) return kernel.status();
   // Devices announce themselves on the command line, as under QEMU microvm.
-  FT_ASSIGN_OR_RETURN(const std::string devices, AttachDisks());
+  FT_ASSIGN_OR_RETURN(const std::string devices, AttachVirtioDevices());
   FT_ASSIGN_OR_RETURN(Gpa start_info,
                       WritePvhBootInfo(memory_, options_.cmdline + devices));
 
@@ -181,6 +205,7 @@ absl::Status Machine::Build(const KvmSystem& kvm) {
 }
 
 absl::StatusOr<MachineResult> Machine::Run() {
+  for (TapNetBackend* tap : taps_) FT_RETURN_IF_ERROR(tap->Start());
   loop_->Start();
   for (auto& t : vcpus_) t->Start();
   {
@@ -228,6 +253,23 @@ VcpuThread::Stats Machine::vcpu_stats() const {
     total.halts += s.halts;
   }
   return total;
+}
+
+absl::StatusOr<std::map<std::string, uint64_t>> Machine::kvm_vcpu_stats()
+    const {
+  std::map<std::string, uint64_t> total;
+  for (const auto& t : vcpus_) {
+    FT_ASSIGN_OR_RETURN(KvmStats stats, KvmStats::Open(t->vcpu().fd()));
+    FT_ASSIGN_OR_RETURN(auto values, stats.ReadAll());
+    for (const auto& [name, value] : values) total[name] += value;
+  }
+  return total;
+}
+
+std::vector<VirtioNet::Stats> Machine::net_stats() const {
+  std::vector<VirtioNet::Stats> out;
+  for (const VirtioNet* net : nets_) out.push_back(net->stats());
+  return out;
 }
 
 ExitAction Machine::HandleExit(Vcpu& vcpu, const VmExit& exit) {

@@ -29,6 +29,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,8 @@
 #include "vmm/memory/guest_memory.h"
 #include "vmm/vcpu_thread.h"
 #include "vmm/virtio/mmio_transport.h"
+#include "vmm/virtio/net_backend.h"
+#include "vmm/virtio/virtio_net.h"
 
 namespace ft::vmm {
 
@@ -61,8 +64,10 @@ struct MachineOptions {
   uint64_t memory_bytes = 256ull << 20;
   std::string cmdline;
   uint32_t vcpus = 1;
-  // virtio-blk disks, one virtio-mmio window each (QEMU microvm's layout).
+  // virtio-blk disks, then virtio-net cards, one virtio-mmio window each
+  // (QEMU microvm's layout), announced on the kernel command line.
   std::vector<DiskSpec> disks;
+  std::vector<NetSpec> nets;
   // Receives the guest's serial output in whole lines (and any unterminated
   // tail when the machine stops). Default: written to standard output.
   std::function<void(std::string_view)> console;
@@ -101,6 +106,11 @@ class Machine : public VcpuExitHandler {
   VcpuThread::Stats vcpu_stats() const;
   // Interrupts injected into the guest so far.
   uint64_t interrupts_injected() const { return interrupts_injected_.load(); }
+  // KVM's own statistics of the vCPUs (KVM_GET_STATS_FD), summed: every
+  // exit, including those KVM handles without returning to ftvm.
+  absl::StatusOr<std::map<std::string, uint64_t>> kvm_vcpu_stats() const;
+  // The network cards' counters, in --net order.
+  std::vector<VirtioNet::Stats> net_stats() const;
 
   // For wiring more devices between Create() and Run(): the request line of
   // ISA IRQ `irq` (0..15, not 2; 0 is the PIT's, 4 COM1's, 8 the RTC's), the
@@ -118,8 +128,13 @@ class Machine : public VcpuExitHandler {
  private:
   Machine(MachineOptions options, GuestMemory memory);
   absl::Status Build(const KvmSystem& kvm);
-  // Creates the virtio-blk devices; returns their command-line tokens.
-  absl::StatusOr<std::string> AttachDisks();
+  // Creates the virtio-blk and virtio-net devices; returns their
+  // command-line tokens.
+  absl::StatusOr<std::string> AttachVirtioDevices();
+  // Gives `device` the next virtio-mmio window and interrupt line; returns
+  // its command-line token.
+  absl::StatusOr<std::string> AddVirtioDevice(
+      std::unique_ptr<VirtioDevice> device);
   void Finish(MachineResult result);
   void ConsoleBytes(std::span<const uint8_t> bytes);
   void FlushConsole();
@@ -140,6 +155,10 @@ class Machine : public VcpuExitHandler {
   std::unique_ptr<CmosRtc> rtc_;
   // Declared after events_ and bus_: destroyed before them.
   std::vector<std::unique_ptr<MmioTransport>> virtio_;
+  // Owned by their transports in virtio_; the TAP back ends start reading
+  // when Run() starts.
+  std::vector<VirtioNet*> nets_;
+  std::vector<TapNetBackend*> taps_;
   std::vector<std::unique_ptr<VcpuThread>> vcpus_;
   std::atomic<uint64_t> interrupts_injected_{0};
   // The guest executed HLT and has not taken an interrupt since (vCPU

@@ -9,8 +9,9 @@
 
 #include <stdint.h>
 
-/* Bit n is set (by a 2-instruction CPL0 stub) when 8259 line n interrupts.
- * CPL3 takes the bits with ftg_irq_take(); nothing else writes it. */
+/* Bit n is set (by a 2-instruction CPL0 stub) when 8259 line n interrupts,
+ * or by ftg_events_raise (lib/events.c) at CPL3. CPL3 takes the bits with
+ * ftg_irq_take(); nothing else writes it. */
 extern volatile uint32_t ftg_irq_pending;
 
 /* Sleeps until the next interrupt unless one is already pending (checked at

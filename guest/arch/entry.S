@@ -54,10 +54,11 @@ exc_stubs_end:
 
 /* Interrupt stubs, vectors IRQ_VECTOR_BASE + n for 8259 lines n = 0..15.
  * Each only sets bit n of ftg_irq_pending and returns: the 8259 pair runs in
- * auto-EOI mode, so there is no EOI to write, and the CPL3 event loop does
- * the rest. The gates have IST 0: from CPL3 the CPU switches to RSP0; at
- * CPL0 (only inside gp_entry's sti; hlt) it stays on the current stack, so
- * the #GP frame below is not overwritten. `lock` is not needed on one CPU
+ * auto-EOI mode (except a slave with two lines in use, whose EOIs the CPL3
+ * event loop writes: lib/pic.c), and the CPL3 event loop does the rest. The
+ * gates have IST 0: from CPL3 the CPU switches to RSP0; at CPL0 (only
+ * inside gp_entry's sti; hlt) it stays on the current stack, so the #GP
+ * frame below is not overwritten. `lock` is not needed on one CPU
  * (CPL3 clears bits with xchg) but costs nothing extra when emulated. */
   .balign IRQ_STUB_SIZE
   .globl irq_stubs

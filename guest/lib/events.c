@@ -26,13 +26,26 @@ bool ftg_irq_register(unsigned irq, ftg_irq_handler fn, void* ctx) {
       slots[irq].fn != NULL || fn == NULL)
     return false;
   slots[irq] = (struct slot){fn, ctx};
-  ftg_pic_unmask(irq);
+  if (ftg_pic_unmask(irq)) {
+    /* The slave was re-initialized (lib/pic.c): an interrupt it had
+     * latched for another line is gone, and that device's level line
+     * would stay high, never making a new edge. Its handler acknowledges
+     * and re-checks. */
+    for (unsigned other = 8; other < FTG_PIC_NUM_IRQS; other++)
+      if (other != irq && slots[other].fn != NULL) ftg_events_raise(other);
+  }
   return true;
 }
 
 bool ftg_events_poll(void) {
   uint32_t bits = ftg_irq_take();
   if (bits == 0) return false;
+  /* In normal EOI mode the slave needs an EOI per interrupt (lib/pic.c).
+   * Before the handlers, so lower-priority slave lines are not held up
+   * while they run. */
+  if (ftg_pic_slave_eoi())
+    for (unsigned irq = 8; irq < FTG_PIC_NUM_IRQS; irq++)
+      if (bits & (1u << irq)) ftg_pic_eoi_slave(irq);
   for (unsigned irq = 0; irq < FTG_PIC_NUM_IRQS; irq++) {
     if (!(bits & (1u << irq))) continue;
     if (slots[irq].fn == NULL) {
@@ -43,6 +56,12 @@ bool ftg_events_poll(void) {
     slots[irq].fn(slots[irq].ctx);
   }
   return true;
+}
+
+void ftg_events_raise(unsigned irq) {
+  if (irq >= FTG_PIC_NUM_IRQS) return;
+  /* Atomic: the interrupt stubs set bits in the same word. */
+  __atomic_fetch_or(&ftg_irq_pending, 1u << irq, __ATOMIC_SEQ_CST);
 }
 
 void ftg_events_idle(void) {

@@ -29,6 +29,13 @@ bool ftg_irq_register(unsigned irq, ftg_irq_handler fn, void* ctx);
  * false if nothing was pending. No exits unless a handler makes some. */
 bool ftg_events_poll(void);
 
+/* Marks line irq (0-15) pending as if it had interrupted: the next
+ * ftg_events_idle returns at once and the next ftg_events_poll runs its
+ * handler. For a driver that has work left over (e.g. received frames
+ * beyond a poll's budget) and would otherwise wait for an interrupt the
+ * device will not send. */
+void ftg_events_raise(unsigned irq);
+
 /* Halts until the next interrupt, or returns at once if one is pending. */
 void ftg_events_idle(void);
 

@@ -39,6 +39,7 @@ extern const struct ftg_workload ftg_workload_pio;
 extern const struct ftg_workload ftg_workload_fault;
 extern const struct ftg_workload ftg_workload_timer;
 extern const struct ftg_workload ftg_workload_disk;
+extern const struct ftg_workload ftg_workload_redis;
 
 /* The whole command line, for workloads that look for devices on it. */
 extern const char* ftg_boot_cmdline;

@@ -142,5 +142,15 @@ TEST_F(QemuGuestTest, ExceptionsAreReported) {
   }
 }
 
+// The redis workload's network scenarios need a TAP (qemu_redis_test.cc);
+// without a NIC it stops before touching anything else.
+TEST_F(QemuGuestTest, RedisWithoutANic) {
+  const std::string cmd = "workload=redis ip=198.18.250.2/24";
+  GuestRun run = Boot(cmd);
+  Expect(run, cmd, FailLine("redis", 0, "no-nic"), FTG_EXIT_FAIL);
+  EXPECT_TRUE(run.HasLineStartingWith("ftguest: virtio-net: no device"))
+      << run.Describe();
+}
+
 }  // namespace
 }  // namespace ftguest_test

@@ -1,6 +1,9 @@
 // The ftvm binary as a user runs it: options, help, exit codes, and the
 // guest's serial output on standard output.
+#include <cstdio>
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "ftguest/reference.h"
@@ -25,7 +28,8 @@ TEST(FtvmCliTest, RunHelpExplainsEveryOption) {
   auto r = Ftvm({"run", "--help"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* opt : {"--kernel FILE", "--mem SIZE", "--cmdline STR",
-                          "--log-level", "Exit status", "124", "125"}) {
+                          "--disk PATH", "--net tap=IFNAME", "--log-level",
+                          "Exit status", "124", "125", "SIGUSR1"}) {
     EXPECT_THAT(r.out, HasSubstr(opt));
   }
 }
@@ -53,6 +57,33 @@ TEST(FtvmCliTest, BadMemorySizeIsAUsageError) {
   auto r = Ftvm({"run", "--kernel", "x", "--mem", "lots"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("'lots' is not a size"));
+}
+
+TEST(FtvmCliTest, BadDeviceSpecsAreUsageErrors) {
+  auto net =
+      Ftvm({"run", "--kernel", "x", "--net", "tap=t0,mac=01:00:5e:0:0:1"});
+  EXPECT_EQ(net.exit_code, 2);
+  EXPECT_THAT(net.err, HasSubstr("--net:"));
+  auto no_tap = Ftvm({"run", "--kernel", "x", "--net", "mac=52:54:00:1:2:3"});
+  EXPECT_EQ(no_tap.exit_code, 2);
+  auto disk = Ftvm({"run", "--kernel", "x", "--disk", "img,sometimes"});
+  EXPECT_EQ(disk.exit_code, 2);
+  EXPECT_THAT(disk.err, HasSubstr("--disk:"));
+}
+
+TEST(FtvmCliTest, TooManyVirtioDevicesExit125) {
+  FT_REQUIRE_KVM();
+  const std::string elf = testing::PathFromEnv("FTGUEST_ELF");
+  const std::string image = ::testing::TempDir() + "/ftvm_cli_disk.img";
+  { std::ofstream(image, std::ios::binary) << std::string(4096, '\0'); }
+  std::vector<std::string> args = {"run", "--kernel", elf, "--mem", "64M"};
+  for (int i = 0; i < 5; ++i) {
+    args.insert(args.end(), {"--disk", image + ",readonly"});
+  }
+  auto r = Ftvm(args);
+  std::remove(image.c_str());
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_THAT(r.err, HasSubstr("at most 4 virtio devices"));
 }
 
 TEST(FtvmCliTest, UnreadableKernelExits125) {

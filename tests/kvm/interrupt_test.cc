@@ -123,14 +123,8 @@ std::vector<uint8_t> TimerGuestImage(const Code& setup, uint8_t count = 1) {
   return image;
 }
 
-class InterruptTest : public ::testing::Test {
+class InterruptTest : public testing::KvmTest {
  protected:
-  void SetUp() override {
-    FT_REQUIRE_KVM();
-    auto kvm = KvmSystem::Open({});
-    ASSERT_TRUE(kvm.ok()) << kvm.status();
-    kvm_ = std::make_unique<KvmSystem>(std::move(*kvm));
-  }
   void TearDown() override {
     if (!path_.empty()) ::unlink(path_.c_str());
   }
@@ -180,7 +174,6 @@ class InterruptTest : public ::testing::Test {
     return true;
   }
 
-  std::unique_ptr<KvmSystem> kvm_;
   std::string path_;
   absl::Mutex mu_;
   std::string console_;

@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "vmm/kvm/kvm_system.h"
 
 namespace ft::testing {
 
@@ -30,6 +32,18 @@ inline std::string PathFromEnv(const char* name) {
   EXPECT_NE(v, nullptr) << name << " is not set; run through 'meson test'";
   return v ? v : "";
 }
+
+// A fixture with an open KvmSystem (kvm_), skipping where there is no KVM.
+class KvmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    FT_REQUIRE_KVM();
+    auto kvm = vmm::KvmSystem::Open({});
+    ASSERT_TRUE(kvm.ok()) << kvm.status();
+    kvm_ = std::make_unique<vmm::KvmSystem>(std::move(*kvm));
+  }
+  std::unique_ptr<vmm::KvmSystem> kvm_;
+};
 
 }  // namespace ft::testing
 

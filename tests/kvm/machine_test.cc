@@ -44,15 +44,8 @@ class Console {
   std::string text_;
 };
 
-class MachineTest : public ::testing::Test {
+class MachineTest : public testing::KvmTest {
  protected:
-  void SetUp() override {
-    FT_REQUIRE_KVM();
-    auto kvm = KvmSystem::Open({});
-    ASSERT_TRUE(kvm.ok()) << kvm.status();
-    kvm_ = std::make_unique<KvmSystem>(std::move(*kvm));
-  }
-
   std::unique_ptr<Machine> Make(const std::string& cmdline,
                                 uint64_t mem = 128ull << 20) {
     MachineOptions opts;
@@ -80,7 +73,6 @@ class MachineTest : public ::testing::Test {
                            workload, result);
   }
 
-  std::unique_ptr<KvmSystem> kvm_;
   Console console_;
 };
 

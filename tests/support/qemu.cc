@@ -33,6 +33,13 @@ std::vector<std::string> QemuMicrovmArgv(const QemuGuestOptions& options) {
         "-device", "virtio-blk-device,drive=d0",
     });
   }
+  if (!options.tap.empty()) {
+    argv.insert(argv.end(), {
+        "-netdev", "tap,id=n0,ifname=" + options.tap + ",script=no,downscript=no",
+        "-device", "virtio-net-device,netdev=n0" +
+                       (options.mac.empty() ? "" : ",mac=" + options.mac),
+    });
+  }
   // clang-format on
   argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
   return argv;

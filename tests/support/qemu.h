@@ -16,6 +16,11 @@ struct QemuGuestOptions {
   // A raw image attached as a virtio-blk device (virtio-mmio, modern). QEMU
   // appends its virtio_mmio.device= token to the command line. Empty: none.
   std::string disk;
+  // A TAP interface (which must exist in QEMU's network namespace) attached
+  // as a virtio-net device (virtio-mmio, modern) with MAC `mac` (empty:
+  // QEMU's default). QEMU announces it on the command line too. Empty: none.
+  std::string tap;
+  std::string mac;
   // Appended to the argv as is (e.g. {"-rtc", "base=2020-02-29T12:00:00"}).
   std::vector<std::string> extra_args;
 };

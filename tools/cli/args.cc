@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 namespace ft::cli {
@@ -58,6 +59,14 @@ void ArgParser::AddString(std::string name, std::string value_name,
                       Kind::kString, target, *target});
 }
 
+void ArgParser::AddStringList(std::string name, std::string value_name,
+                              std::string help,
+                              std::vector<std::string>* target) {
+  options_.push_back({std::move(name), std::move(value_name),
+                      std::move(help) + " Repeatable.", Kind::kStringList,
+                      target, ""});
+}
+
 void ArgParser::AddSize(std::string name, std::string help, uint64_t* target) {
   std::string def = *target % (1 << 20) == 0 ? absl::StrCat(*target >> 20, "M")
                                              : absl::StrCat(*target);
@@ -81,6 +90,9 @@ absl::Status ArgParser::Apply(const Option& opt, std::string_view value) {
   switch (opt.kind) {
     case Kind::kString:
       *static_cast<std::string*>(opt.target) = std::string(value);
+      return absl::OkStatus();
+    case Kind::kStringList:
+      static_cast<std::vector<std::string>*>(opt.target)->emplace_back(value);
       return absl::OkStatus();
     case Kind::kSize: {
       absl::StatusOr<uint64_t> size = ParseSize(value);
@@ -158,10 +170,23 @@ std::string ArgParser::Help() const {
     if (!o.default_text.empty()) {
       absl::StrAppend(&help, " (default: ", o.default_text, ")");
     }
+    // Help text wrapped at 80 columns, indented under the option column.
+    std::vector<std::string> lines(1);
+    for (absl::string_view word :
+         absl::StrSplit(help, ' ', absl::SkipEmpty())) {
+      if (!lines.back().empty() && lines.back().size() + 1 + word.size() > 56) {
+        lines.emplace_back();
+      }
+      if (!lines.back().empty()) lines.back() += ' ';
+      absl::StrAppend(&lines.back(), word);
+    }
     if (left.size() < 24) {
-      absl::StrAppendFormat(&out, "%-24s%s\n", left, help);
+      absl::StrAppendFormat(&out, "%-24s%s\n", left, lines[0]);
     } else {
-      absl::StrAppend(&out, left, "\n", std::string(24, ' '), help, "\n");
+      absl::StrAppend(&out, left, "\n", std::string(24, ' '), lines[0], "\n");
+    }
+    for (size_t i = 1; i < lines.size(); ++i) {
+      absl::StrAppend(&out, std::string(24, ' '), lines[i], "\n");
     }
   }
   absl::StrAppendFormat(&out, "%-24s%s\n", "  -h, --help",

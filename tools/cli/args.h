@@ -27,6 +27,9 @@ class ArgParser {
   // overwritten when the option is given.
   void AddString(std::string name, std::string value_name, std::string help,
                  std::string* target);
+  // An option that may be given several times; each value is appended.
+  void AddStringList(std::string name, std::string value_name, std::string help,
+                     std::vector<std::string>* target);
   void AddSize(std::string name, std::string help, uint64_t* target);
   void AddBool(std::string name, std::string help, bool* target);
   // Free text appended to --help (examples, exit codes).
@@ -40,7 +43,7 @@ class ArgParser {
   std::string Help() const;
 
  private:
-  enum class Kind { kString, kSize, kBool };
+  enum class Kind { kString, kStringList, kSize, kBool };
   struct Option {
     std::string name;
     std::string value_name;

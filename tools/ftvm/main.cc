@@ -8,10 +8,12 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/log.h"
 #include "tools/cli/args.h"
@@ -47,31 +49,83 @@ constexpr char kRunEpilog[] =
     "  125    ftvm could not start the guest (options, /dev/kvm, kernel file)\n"
     "  130    stopped by SIGINT or SIGTERM\n"
     "\n"
+    "SIGUSR1 prints the --stats lines at once, while the guest runs.\n"
+    "\n"
     "Example:\n"
     "  ftvm run --kernel build/guest/ftguest.elf --cmdline "
     "'workload=compute'\n";
 
-// Blocks SIGINT/SIGTERM in every thread and turns them into Machine::Stop()
-// on a dedicated thread, so no async-signal-unsafe work runs in a handler.
-class StopSignals {
+// One line each, `ftvm: stats <group> key=value ...`, for people and for
+// benchmarks that parse them.
+void PrintStats(const vmm::Machine& machine) {
+  const auto vs = machine.vcpu_stats();
+  const auto bs = machine.bus_stats();
+  std::fprintf(stderr,
+               "ftvm: stats vmm exits=%llu kicks=%llu halts=%llu "
+               "io_accesses=%llu unclaimed=%llu interrupts=%llu\n",
+               static_cast<unsigned long long>(vs.exits),
+               static_cast<unsigned long long>(vs.interrupted),
+               static_cast<unsigned long long>(vs.halts),
+               static_cast<unsigned long long>(bs.accesses),
+               static_cast<unsigned long long>(bs.unclaimed),
+               static_cast<unsigned long long>(machine.interrupts_injected()));
+  absl::StatusOr<std::map<std::string, uint64_t>> kvm =
+      machine.kvm_vcpu_stats();
+  if (kvm.ok()) {
+    std::string line = "ftvm: stats kvm";
+    for (const char* name : {"exits", "io_exits", "mmio_exits", "halt_exits",
+                             "irq_exits", "irq_window_exits", "signal_exits",
+                             "insn_emulation", "irq_injections"}) {
+      auto it = kvm->find(name);
+      if (it != kvm->end()) absl::StrAppend(&line, " ", name, "=", it->second);
+    }
+    std::fprintf(stderr, "%s\n", line.c_str());
+  } else {
+    std::fprintf(stderr, "ftvm: stats kvm unavailable: %s\n",
+                 std::string(kvm.status().message()).c_str());
+  }
+  const std::vector<vmm::VirtioNet::Stats> nets = machine.net_stats();
+  for (size_t i = 0; i < nets.size(); ++i) {
+    std::fprintf(stderr,
+                 "ftvm: stats net%zu rx_frames=%llu rx_dropped=%llu "
+                 "tx_frames=%llu tx_dropped=%llu\n",
+                 i, static_cast<unsigned long long>(nets[i].rx_frames),
+                 static_cast<unsigned long long>(nets[i].rx_dropped),
+                 static_cast<unsigned long long>(nets[i].tx_frames),
+                 static_cast<unsigned long long>(nets[i].tx_dropped));
+  }
+}
+
+// Blocks SIGINT/SIGTERM/SIGUSR1 in every thread and handles them on a
+// dedicated thread, so no async-signal-unsafe work runs in a handler:
+// SIGINT/SIGTERM stop the guest, SIGUSR1 prints the --stats lines now (a
+// benchmark takes them before and after a measurement).
+class ControlSignals {
  public:
-  StopSignals() {
+  ControlSignals() {
     sigemptyset(&set_);
     sigaddset(&set_, SIGINT);
     sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGUSR1);
     sigaddset(&set_, SIGUSR2);  // wakes the watcher at exit
     pthread_sigmask(SIG_BLOCK, &set_, nullptr);
   }
   void Watch(vmm::Machine* machine) {
     thread_ = std::thread([this, machine] {
-      int sig = 0;
-      sigwait(&set_, &sig);
-      if (sig == SIGUSR2) return;  // our own wake-up at exit
-      FT_LOG(kWarning) << "signal " << sig << ": stopping the guest";
-      machine->Stop();
+      while (true) {
+        int sig = 0;
+        sigwait(&set_, &sig);
+        if (sig == SIGUSR2) return;  // our own wake-up at exit
+        if (sig == SIGUSR1) {
+          PrintStats(*machine);
+          continue;
+        }
+        FT_LOG(kWarning) << "signal " << sig << ": stopping the guest";
+        machine->Stop();
+      }
     });
   }
-  ~StopSignals() {
+  ~ControlSignals() {
     if (thread_.joinable()) {
       pthread_kill(thread_.native_handle(), SIGUSR2);
       thread_.join();
@@ -89,23 +143,35 @@ int Run(const std::vector<std::string>& args) {
   std::string kvm_device = "/dev/kvm";
   bool stats = false;
   cli::ArgParser parser(
-      "ftvm run --kernel FILE [--mem SIZE] [--cmdline STR] [--disk PATH]",
+      "ftvm run --kernel FILE [--mem SIZE] [--cmdline STR] [--disk PATH]... "
+      "[--net tap=IFNAME]...",
       "Boots a PVH-bootable ELF kernel (the ftvm test guest, or a Linux\n"
       "vmlinux built with CONFIG_PVH) on one vCPU with a 16550 serial port,\n"
       "an 8254 timer, a CMOS RTC, an 8259 interrupt controller, a\n"
-      "debug-exit port and optionally a virtio-blk disk, and runs it until\n"
-      "it powers off.");
+      "debug-exit port and optionally virtio-blk disks and virtio-net cards\n"
+      "(at most 4 together; each is announced on the kernel command line as\n"
+      "virtio_mmio.device=512@ADDR:IRQ), and runs it until it powers off.");
   parser.AddString("kernel", "FILE", "PVH ELF kernel to boot (required).",
                    &opts.kernel_path);
   parser.AddSize("mem", "Guest RAM, e.g. 256M or 1G.", &opts.memory_bytes);
   parser.AddString("cmdline", "STR", "Kernel command line.", &opts.cmdline);
-  std::string disk;
-  parser.AddString("disk", "PATH[,readonly]",
-                   "Raw disk image, attached as a virtio-blk device.", &disk);
+  std::vector<std::string> disks;
+  parser.AddStringList("disk", "PATH[,readonly]",
+                       "Raw disk image, attached as a virtio-blk device.",
+                       &disks);
+  std::vector<std::string> nets;
+  parser.AddStringList(
+      "net", "tap=IFNAME[,mac=MAC]",
+      "Network card (virtio-net) on TAP interface IFNAME, which is created "
+      "if absent (needs CAP_NET_ADMIN). MAC defaults to one derived from "
+      "IFNAME (52:54:00:...).",
+      &nets);
   parser.AddString("kvm", "PATH", "KVM device.", &kvm_device);
   parser.AddString("log-level", "LEVEL", "debug, info, warning or error.",
                    &log_level);
-  parser.AddBool("stats", "Print exit counts to stderr when the guest stops.",
+  parser.AddBool("stats",
+                 "Print exit, KVM and network counters to stderr when the "
+                 "guest stops.",
                  &stats);
   parser.AddEpilog(kRunEpilog);
 
@@ -136,17 +202,26 @@ int Run(const std::vector<std::string>& args) {
     return kExitUsage;
   }
 
-  if (!disk.empty()) {
+  for (const std::string& disk : disks) {
     absl::StatusOr<vmm::DiskSpec> spec = vmm::ParseDiskSpec(disk);
     if (!spec.ok()) {
-      std::fprintf(stderr, "ftvm run: %s\n",
+      std::fprintf(stderr, "ftvm run: --disk: %s\n",
                    std::string(spec.status().message()).c_str());
       return kExitUsage;
     }
     opts.disks.push_back(*spec);
   }
+  for (const std::string& net : nets) {
+    absl::StatusOr<vmm::NetSpec> spec = vmm::ParseNetSpec(net);
+    if (!spec.ok()) {
+      std::fprintf(stderr, "ftvm run: --net: %s\n",
+                   std::string(spec.status().message()).c_str());
+      return kExitUsage;
+    }
+    opts.nets.push_back(*spec);
+  }
 
-  StopSignals signals;  // before any thread starts, so all inherit the mask
+  ControlSignals signals;  // before any thread starts, so all inherit the mask
   absl::StatusOr<vmm::KvmSystem> kvm =
       vmm::KvmSystem::Open({.device = kvm_device});
   if (!kvm.ok()) {
@@ -163,16 +238,7 @@ int Run(const std::vector<std::string>& args) {
   }
   signals.Watch(machine->get());
   absl::StatusOr<vmm::MachineResult> result = (*machine)->Run();
-  if (stats) {
-    auto vs = (*machine)->vcpu_stats();
-    auto bs = (*machine)->bus_stats();
-    std::fprintf(
-        stderr, "ftvm: exits=%llu kicks=%llu io_accesses=%llu unclaimed=%llu\n",
-        static_cast<unsigned long long>(vs.exits),
-        static_cast<unsigned long long>(vs.interrupted),
-        static_cast<unsigned long long>(bs.accesses),
-        static_cast<unsigned long long>(bs.unclaimed));
-  }
+  if (stats) PrintStats(**machine);
   if (!result.ok()) {
     std::fprintf(stderr, "ftvm: %s\n",
                  std::string(result.status().message()).c_str());

@@ -140,6 +140,30 @@ struct RequestHeader {
 static_assert(sizeof(RequestHeader) == 16);
 }  // namespace blk
 
+// virtio-net (5.1).
+namespace net {
+inline constexpr int kFeatureMac = 5;
+inline constexpr int kFeatureStatus = 16;
+
+inline constexpr uint16_t kStatusLinkUp = 1;
+
+inline constexpr uint16_t kRxQueue = 0;
+inline constexpr uint16_t kTxQueue = 1;
+
+// struct virtio_net_hdr with VIRTIO_F_VERSION_1: num_buffers is always
+// present (5.1.6), and is 1 when VIRTIO_NET_F_MRG_RXBUF is not negotiated.
+struct Header {
+  uint8_t flags;
+  uint8_t gso_type;
+  uint16_t hdr_len;
+  uint16_t gso_size;
+  uint16_t csum_start;
+  uint16_t csum_offset;
+  uint16_t num_buffers;
+};
+static_assert(sizeof(Header) == 12);
+}  // namespace net
+
 }  // namespace ft::vmm::virtio
 
 #endif  // FTVM_VMM_VIRTIO_VIRTIO_SPEC_H_

@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "gtest/gtest.h"
+#include "tests/unit/vmm/pit_test_util.h"
 #include "vmm/devices/irq_line.h"
 #include "vmm/devices/pit_8254.h"
 #include "vmm/events/async_event.h"
@@ -18,16 +19,9 @@
 namespace ft::vmm {
 namespace {
 
-__extension__ typedef unsigned __int128 Uint128;
-
-constexpr uint64_t kHz = 1'193'182;
-constexpr int64_t kMs = 1'000'000;
-
-// The fewest nanoseconds that contain exactly `ticks` ticks.
-int64_t NanosForTicks(uint64_t ticks) {
-  return static_cast<int64_t>(
-      (static_cast<Uint128>(ticks) * 1'000'000'000 + kHz - 1) / kHz);
-}
+using ::ft::vmm::testing::kMs;
+using ::ft::vmm::testing::kPitHz;
+using ::ft::vmm::testing::NanosForTicks;
 
 // Timers that fire only when the test says so.
 class FakeTimers : public TimerService {

@@ -7,24 +7,15 @@
 #include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/unit/vmm/pit_test_util.h"
 
 namespace ft::vmm {
 namespace {
 
-__extension__ typedef unsigned __int128 Uint128;
-
-constexpr uint64_t kHz = 1'193'182;
-constexpr int64_t kMs = 1'000'000;
-
-// Whole PIT input ticks in `ns` nanoseconds (floor), without overflow.
-uint64_t Ticks(int64_t ns) {
-  return static_cast<uint64_t>(static_cast<Uint128>(ns) * kHz / 1'000'000'000);
-}
-// The fewest nanoseconds that contain exactly `ticks` ticks.
-int64_t NanosForTicks(uint64_t ticks) {
-  return static_cast<int64_t>(
-      (static_cast<Uint128>(ticks) * 1'000'000'000 + kHz - 1) / kHz);
-}
+using ::ft::vmm::testing::kMs;
+using ::ft::vmm::testing::kPitHz;
+using ::ft::vmm::testing::NanosForTicks;
+using ::ft::vmm::testing::Ticks;
 
 class Pit8254Test : public ::testing::Test {
  protected:
@@ -271,7 +262,7 @@ TEST_F(Pit8254Test, PortBRefreshBitToggles) {
 TEST_F(Pit8254Test, NoOverflowAfterTenHours) {
   const int64_t ten_hours = int64_t{36'000} * 1'000'000'000;
   // ns * Hz no longer fits in 64 bits: a 64-bit product would be wrong.
-  const uint64_t wrapped = uint64_t(ten_hours) * kHz / 1'000'000'000;
+  const uint64_t wrapped = uint64_t(ten_hours) * kPitHz / 1'000'000'000;
   ASSERT_NE(wrapped, Ticks(ten_hours));
   ASSERT_EQ(Ticks(ten_hours), 42'954'552'000u);
 
