@@ -143,7 +143,8 @@ absl::StatusOr<std::string> Machine::AttachVirtioDevices() {
 
 absl::Status Machine::Build(const KvmSystem& kvm) {
   FT_ASSIGN_OR_RETURN(vm_, Vm::Create(kvm));
-  FT_RETURN_IF_ERROR(vm_->MapMemory(memory_));
+  FT_RETURN_IF_ERROR(
+      vm_->MapMemory(memory_, {.log_dirty = options_.log_dirty_pages}));
   FT_ASSIGN_OR_RETURN(loop_, EventLoop::Create("ftvm-events"));
 
   pic_ = std::make_unique<Pic8259>();
@@ -264,6 +265,30 @@ absl::StatusOr<std::map<std::string, uint64_t>> Machine::kvm_vcpu_stats()
     for (const auto& [name, value] : values) total[name] += value;
   }
   return total;
+}
+
+absl::StatusOr<Vcpu*> Machine::StoppedVcpu(uint32_t index) {
+  if (index >= vcpus_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("no vCPU ", index));
+  }
+  const VcpuState state = vcpus_[index]->state();
+  if (state == VcpuState::kRunning || state == VcpuState::kHalted) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("vCPU ", index, " is ", VcpuStateName(state),
+                     ": pause the machine first"));
+  }
+  return &vcpus_[index]->vcpu();
+}
+
+absl::StatusOr<VcpuSnapshot> Machine::SaveVcpu(uint32_t index) {
+  FT_ASSIGN_OR_RETURN(Vcpu * vcpu, StoppedVcpu(index));
+  return vmm::SaveVcpu(*vcpu);
+}
+
+absl::Status Machine::RestoreVcpu(uint32_t index,
+                                  const VcpuSnapshot& snapshot) {
+  FT_ASSIGN_OR_RETURN(Vcpu * vcpu, StoppedVcpu(index));
+  return vmm::RestoreVcpu(*vcpu, snapshot);
 }
 
 std::vector<VirtioNet::Stats> Machine::net_stats() const {

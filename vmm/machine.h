@@ -50,6 +50,7 @@
 #include "vmm/events/event_loop.h"
 #include "vmm/io/io_bus.h"
 #include "vmm/kvm/kvm_system.h"
+#include "vmm/kvm/vcpu_state.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/memory/guest_memory.h"
 #include "vmm/vcpu_thread.h"
@@ -68,6 +69,9 @@ struct MachineOptions {
   // (QEMU microvm's layout), announced on the kernel command line.
   std::vector<DiskSpec> disks;
   std::vector<NetSpec> nets;
+  // Track the pages the guest writes (TakeDirtyPages), for micro-checkpoints
+  // and migration.
+  bool log_dirty_pages = false;
   // Receives the guest's serial output in whole lines (and any unterminated
   // tail when the machine stops). Default: written to standard output.
   std::function<void(std::string_view)> console;
@@ -109,6 +113,15 @@ class Machine : public VcpuExitHandler {
   // KVM's own statistics of the vCPUs (KVM_GET_STATS_FD), summed: every
   // exit, including those KVM handles without returning to ftvm.
   absl::StatusOr<std::map<std::string, uint64_t>> kvm_vcpu_stats() const;
+  // The vCPU's whole state, and setting it (vcpu_state.h). Only while the
+  // machine is paused (Pause) or not yet running.
+  absl::StatusOr<VcpuSnapshot> SaveVcpu(uint32_t index);
+  absl::Status RestoreVcpu(uint32_t index, const VcpuSnapshot& snapshot);
+  // Guest frame numbers written by the guest since the previous call (see
+  // Vm::TakeDirtyPages); needs log_dirty_pages. Exact only while paused.
+  absl::StatusOr<std::vector<uint64_t>> TakeDirtyPages() {
+    return vm_->TakeDirtyPages();
+  }
   // The network cards' counters, in --net order.
   std::vector<VirtioNet::Stats> net_stats() const;
 
@@ -135,6 +148,8 @@ class Machine : public VcpuExitHandler {
   // its command-line token.
   absl::StatusOr<std::string> AddVirtioDevice(
       std::unique_ptr<VirtioDevice> device);
+  // vCPU `index` if it is paused or not running, else an error.
+  absl::StatusOr<Vcpu*> StoppedVcpu(uint32_t index);
   void Finish(MachineResult result);
   void ConsoleBytes(std::span<const uint8_t> bytes);
   void FlushConsole();

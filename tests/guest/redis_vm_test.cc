@@ -229,6 +229,25 @@ TEST_P(RedisVmTest, CommandsSurviveARestartAndATornRecordIsDropped) {
   ASSERT_NO_FATAL_FAILURE(Shutdown(3));
 }
 
+// One disk image, written under this VMM and served by the other one: the
+// same guest finds the same devices and the same data under both.
+TEST_P(RedisVmTest, TheDiskImageMovesToTheOtherVmm) {
+  ASSERT_NO_FATAL_FAILURE(Boot());
+  EXPECT_EQ(cli_->Cmd({"SET", "written-under", launcher_.name}), "OK");
+  EXPECT_EQ(cli_->Cmd({"INCRBY", "moves", "41"}), "41");
+  ASSERT_NO_FATAL_FAILURE(Shutdown(2));
+
+  const std::string first = launcher_.name;
+  launcher_ = MakeLauncher(first == "ftvm" ? "qemu" : "ftvm");
+  if (!launcher_.unavailable.empty()) GTEST_SKIP() << launcher_.unavailable;
+  ASSERT_NO_FATAL_FAILURE(Boot());
+  EXPECT_NE(GuestLine("ftguest: redis: log opened, replayed 2 "), "")
+      << Describe();
+  EXPECT_EQ(cli_->Cmd({"GET", "written-under"}), first);
+  EXPECT_EQ(cli_->Cmd({"INCR", "moves"}), "42");
+  ASSERT_NO_FATAL_FAILURE(Shutdown(2));
+}
+
 TEST_P(RedisVmTest, RedisBenchmarkCompletes) {
   ASSERT_NO_FATAL_FAILURE(Boot());
   for (const char* pipeline : {"1", "16"}) {

@@ -6,9 +6,13 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "vmm/kvm/kvm_system.h"
 
@@ -32,6 +36,30 @@ inline std::string PathFromEnv(const char* name) {
   EXPECT_NE(v, nullptr) << name << " is not set; run through 'meson test'";
   return v ? v : "";
 }
+
+// Collects a guest's console output; safe to read while the guest runs.
+class Console {
+ public:
+  std::function<void(std::string_view)> Sink() {
+    return [this](std::string_view s) {
+      absl::MutexLock lock(&mu_);
+      text_.append(s.data(), s.size());
+    };
+  }
+  std::string Text() {
+    absl::MutexLock lock(&mu_);
+    return text_;
+  }
+  bool WaitFor(const std::string& needle, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto found = [&] { return text_.find(needle) != std::string::npos; };
+    return mu_.AwaitWithTimeout(absl::Condition(&found), timeout);
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::string text_;
+};
 
 // A fixture with an open KvmSystem (kvm_), skipping where there is no KVM.
 class KvmTest : public ::testing::Test {

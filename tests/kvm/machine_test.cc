@@ -20,29 +20,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// Collects console output; safe to read while the guest runs.
-class Console {
- public:
-  std::function<void(std::string_view)> Sink() {
-    return [this](std::string_view s) {
-      absl::MutexLock lock(&mu_);
-      text_.append(s.data(), s.size());
-    };
-  }
-  std::string Text() {
-    absl::MutexLock lock(&mu_);
-    return text_;
-  }
-  bool WaitFor(const std::string& needle, absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto found = [&] { return text_.find(needle) != std::string::npos; };
-    return mu_.AwaitWithTimeout(absl::Condition(&found), timeout);
-  }
-
- private:
-  absl::Mutex mu_;
-  std::string text_;
-};
+using testing::Console;
 
 class MachineTest : public testing::KvmTest {
  protected:

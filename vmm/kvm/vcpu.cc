@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/check.h"
 #include "common/status.h"
 #include "vmm/kvm/kvm_abi.h"
@@ -42,15 +43,22 @@ absl::StatusOr<std::unique_ptr<Vcpu>> Vcpu::Create(const Vm& vm,
                                             .size = vm.kvm().vcpu_mmap_size(),
                                             .writable = true,
                                             .shared = true}));
+  const bool sync_regs =
+      (vm.kvm().CheckExtension(KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) != 0;
   return std::unique_ptr<Vcpu>(
-      new Vcpu(index, std::move(owned), std::move(run_map)));
+      new Vcpu(index, std::move(owned), std::move(run_map), sync_regs));
 }
 
-Vcpu::Vcpu(uint32_t index, UniqueFd fd, MappedRegion run_map)
+Vcpu::Vcpu(uint32_t index, UniqueFd fd, MappedRegion run_map, bool sync_regs)
     : index_(index),
       fd_(std::move(fd)),
       run_map_(std::move(run_map)),
-      run_(reinterpret_cast<kvm_run*>(run_map_.data())) {}
+      run_(reinterpret_cast<kvm_run*>(run_map_.data())),
+      sync_regs_(sync_regs) {
+  // KVM then copies the general registers into kvm_run at every exit, so
+  // positions can name their RIP without a KVM_GET_REGS per exit.
+  if (sync_regs_) run_->kvm_valid_regs = KVM_SYNC_X86_REGS;
+}
 
 absl::StatusOr<VmExit> Vcpu::Run() {
   int r = ::ioctl(fd(), KVM_RUN, 0);
@@ -146,6 +154,78 @@ absl::StatusOr<kvm_fpu> Vcpu::GetFpu() const {
 }
 absl::Status Vcpu::SetFpu(const kvm_fpu& fpu) {
   return SetState(fd(), KVM_SET_FPU, fpu, "KVM_SET_FPU");
+}
+
+absl::StatusOr<abi::Xsave> Vcpu::GetXsave() const {
+  return GetState<abi::Xsave>(fd(), abi::kGetXsave, "KVM_GET_XSAVE");
+}
+absl::Status Vcpu::SetXsave(const abi::Xsave& xsave) {
+  return SetState(fd(), abi::kSetXsave, xsave, "KVM_SET_XSAVE");
+}
+absl::StatusOr<kvm_xcrs> Vcpu::GetXcrs() const {
+  return GetState<kvm_xcrs>(fd(), KVM_GET_XCRS, "KVM_GET_XCRS");
+}
+absl::Status Vcpu::SetXcrs(const kvm_xcrs& xcrs) {
+  return SetState(fd(), KVM_SET_XCRS, xcrs, "KVM_SET_XCRS");
+}
+absl::StatusOr<kvm_vcpu_events> Vcpu::GetEvents() const {
+  return GetState<kvm_vcpu_events>(fd(), KVM_GET_VCPU_EVENTS,
+                                   "KVM_GET_VCPU_EVENTS");
+}
+absl::Status Vcpu::SetEvents(const kvm_vcpu_events& events) {
+  return SetState(fd(), KVM_SET_VCPU_EVENTS, events, "KVM_SET_VCPU_EVENTS");
+}
+absl::StatusOr<kvm_debugregs> Vcpu::GetDebugRegs() const {
+  return GetState<kvm_debugregs>(fd(), KVM_GET_DEBUGREGS, "KVM_GET_DEBUGREGS");
+}
+absl::Status Vcpu::SetDebugRegs(const kvm_debugregs& regs) {
+  return SetState(fd(), KVM_SET_DEBUGREGS, regs, "KVM_SET_DEBUGREGS");
+}
+absl::StatusOr<kvm_mp_state> Vcpu::GetMpState() const {
+  return GetState<kvm_mp_state>(fd(), KVM_GET_MP_STATE, "KVM_GET_MP_STATE");
+}
+absl::Status Vcpu::SetMpState(const kvm_mp_state& state) {
+  return SetState(fd(), KVM_SET_MP_STATE, state, "KVM_SET_MP_STATE");
+}
+
+absl::StatusOr<std::vector<kvm_msr_entry>> Vcpu::GetMsrs(
+    const std::vector<uint32_t>& indices) const {
+  const size_t bytes =
+      sizeof(abi::MsrsHeader) + indices.size() * sizeof(kvm_msr_entry);
+  auto buf = std::make_unique<uint8_t[]>(bytes);
+  std::memset(buf.get(), 0, bytes);
+  const abi::MsrsHeader header{.nmsrs = static_cast<uint32_t>(indices.size()),
+                               .pad = 0};
+  std::memcpy(buf.get(), &header, sizeof(header));
+  auto* entries = reinterpret_cast<kvm_msr_entry*>(buf.get() + sizeof(header));
+  for (size_t i = 0; i < indices.size(); ++i) entries[i].index = indices[i];
+  const int n = ::ioctl(fd(), abi::kGetMsrs, buf.get());
+  if (n < 0) return ErrnoStatus(errno, "KVM_GET_MSRS");
+  if (static_cast<size_t>(n) != indices.size()) {
+    return absl::InternalError(
+        absl::StrFormat("KVM_GET_MSRS read %d of %u MSRs (MSR 0x%x failed)", n,
+                        indices.size(), indices[n]));
+  }
+  return std::vector<kvm_msr_entry>(entries, entries + n);
+}
+
+absl::Status Vcpu::SetMsrs(const std::vector<kvm_msr_entry>& entries) {
+  const size_t bytes =
+      sizeof(abi::MsrsHeader) + entries.size() * sizeof(kvm_msr_entry);
+  auto buf = std::make_unique<uint8_t[]>(bytes);
+  const abi::MsrsHeader header{.nmsrs = static_cast<uint32_t>(entries.size()),
+                               .pad = 0};
+  std::memcpy(buf.get(), &header, sizeof(header));
+  std::memcpy(buf.get() + sizeof(header), entries.data(),
+              entries.size() * sizeof(kvm_msr_entry));
+  const int n = ::ioctl(fd(), abi::kSetMsrs, buf.get());
+  if (n < 0) return ErrnoStatus(errno, "KVM_SET_MSRS");
+  if (static_cast<size_t>(n) != entries.size()) {
+    return absl::InternalError(
+        absl::StrFormat("KVM_SET_MSRS wrote %d of %u MSRs (MSR 0x%x refused)",
+                        n, entries.size(), entries[n].index));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Vcpu::SetCpuid(const std::vector<kvm_cpuid_entry2>& entries) {

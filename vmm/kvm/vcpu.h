@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "common/mapped_region.h"
 #include "common/unique_fd.h"
+#include "vmm/kvm/kvm_abi.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/kvm/vm_exit.h"
 
@@ -57,17 +58,39 @@ class Vcpu {
   absl::StatusOr<kvm_fpu> GetFpu() const;
   absl::Status SetFpu(const kvm_fpu& fpu);
   absl::Status SetCpuid(const std::vector<kvm_cpuid_entry2>& entries);
+  // The rest of the architectural state, for snapshots (vcpu_state.h).
+  absl::StatusOr<abi::Xsave> GetXsave() const;
+  absl::Status SetXsave(const abi::Xsave& xsave);
+  absl::StatusOr<kvm_xcrs> GetXcrs() const;
+  absl::Status SetXcrs(const kvm_xcrs& xcrs);
+  absl::StatusOr<kvm_vcpu_events> GetEvents() const;
+  absl::Status SetEvents(const kvm_vcpu_events& events);
+  absl::StatusOr<kvm_debugregs> GetDebugRegs() const;
+  absl::Status SetDebugRegs(const kvm_debugregs& regs);
+  absl::StatusOr<kvm_mp_state> GetMpState() const;
+  absl::Status SetMpState(const kvm_mp_state& state);
+  // Reads the MSRs `indices` (all must be readable) / writes `entries`.
+  absl::StatusOr<std::vector<kvm_msr_entry>> GetMsrs(
+      const std::vector<uint32_t>& indices) const;
+  absl::Status SetMsrs(const std::vector<kvm_msr_entry>& entries);
+
+  // The guest RIP at the last exit, from the registers KVM copies into
+  // kvm_run on every exit (KVM_CAP_SYNC_REGS): no ioctl. 0 if the kernel
+  // lacks the capability (sync_regs() is then false).
+  uint64_t exit_rip() const { return sync_regs_ ? run_->s.regs.regs.rip : 0; }
+  bool sync_regs() const { return sync_regs_; }
 
   int fd() const { return fd_.get(); }
 
  private:
-  Vcpu(uint32_t index, UniqueFd fd, MappedRegion run_map);
+  Vcpu(uint32_t index, UniqueFd fd, MappedRegion run_map, bool sync_regs);
   VmExit Decode();
 
   uint32_t index_;
   UniqueFd fd_;
   MappedRegion run_map_;
   kvm_run* run_;
+  bool sync_regs_;
 };
 
 }  // namespace ft::vmm

@@ -61,10 +61,7 @@ uint64_t VirtioBlk::device_features() const {
 }
 
 void VirtioBlk::ReadConfig(uint64_t offset, std::span<uint8_t> data) {
-  for (size_t i = 0; i < data.size(); ++i) {
-    const uint64_t at = offset + i;
-    data[i] = at < config_.size() ? config_[at] : 0;
-  }
+  ReadConfigBytes(config_, offset, data);
 }
 
 void VirtioBlk::ConnectEvents(AsyncEventPoster poster) {

@@ -76,6 +76,16 @@ class VirtioContext {
   ~VirtioContext() = default;
 };
 
+// Copies bytes [offset, offset + out.size()) of a device's configuration
+// space `config` into `out`, zeros past its end (what ReadConfig promises).
+inline void ReadConfigBytes(std::span<const uint8_t> config, uint64_t offset,
+                            std::span<uint8_t> out) {
+  for (size_t i = 0; i < out.size(); ++i) {
+    const uint64_t at = offset + i;
+    out[i] = at < config.size() ? config[at] : 0;
+  }
+}
+
 class VirtioDevice {
  public:
   virtual ~VirtioDevice() = default;
