@@ -32,6 +32,41 @@ void WriteStdout(std::string_view text) {
 
 }  // namespace
 
+// The devices' clocks on a recording or replaying machine: every read goes
+// through the hooks, which log it or answer from the log.
+class Machine::HookedClock : public Clock {
+ public:
+  HookedClock(Clock* real, ExecutionHooks* hooks)
+      : real_(real), hooks_(hooks) {}
+  int64_t NowNanos() override {
+    return hooks_->OnClockRead(HostClock::kMonotonic, real_->NowNanos());
+  }
+
+ private:
+  Clock* real_;
+  ExecutionHooks* hooks_;
+};
+
+class Machine::HookedRealtimeClock : public RealtimeClock {
+ public:
+  HookedRealtimeClock(RealtimeClock* real, ExecutionHooks* hooks)
+      : real_(real), hooks_(hooks) {}
+  int64_t UnixNanos() override {
+    return hooks_->OnClockRead(HostClock::kRealtime, real_->UnixNanos());
+  }
+
+ private:
+  RealtimeClock* real_;
+  ExecutionHooks* hooks_;
+};
+
+static_assert(static_cast<int>(MachineResult::Reason::kPowerOff) ==
+              static_cast<int>(FinishReason::kPowerOff));
+static_assert(static_cast<int>(MachineResult::Reason::kFailed) ==
+              static_cast<int>(FinishReason::kFailed));
+static_assert(static_cast<int>(MachineResult::Reason::kStopped) ==
+              static_cast<int>(FinishReason::kStopped));
+
 const char* MachineReasonName(MachineResult::Reason reason) {
   switch (reason) {
     case MachineResult::Reason::kPowerOff:
@@ -112,18 +147,39 @@ absl::StatusOr<std::string> Machine::AttachVirtioDevices() {
   std::string tokens;
   for (size_t i = 0; i < options_.disks.size(); ++i) {
     const DiskSpec& disk = options_.disks[i];
-    FT_ASSIGN_OR_RETURN(
-        RawImage image,
-        RawImage::Open({.path = disk.path, .read_only = disk.read_only}));
+    std::unique_ptr<BlockBackend> backend;
+    if (options_.replay) {
+      if (i >= options_.replay_disk_bytes.size()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("replay: no size given for disk ", i));
+      }
+      backend = std::make_unique<InertBlockBackend>(
+          options_.replay_disk_bytes[i], disk.read_only);
+    } else {
+      FT_ASSIGN_OR_RETURN(
+          RawImage image,
+          RawImage::Open({.path = disk.path, .read_only = disk.read_only}));
+      backend = std::make_unique<FileBlockBackend>(std::move(image));
+    }
     FT_ASSIGN_OR_RETURN(
         std::unique_ptr<VirtioBlk> blk,
-        VirtioBlk::Create(
-            {.backend = std::make_unique<FileBlockBackend>(std::move(image)),
-             .serial = absl::StrCat("ftvm-disk", i)}));
+        VirtioBlk::Create({.backend = std::move(backend),
+                           .serial = absl::StrCat("ftvm-disk", i)}));
     FT_ASSIGN_OR_RETURN(std::string token, AddVirtioDevice(std::move(blk)));
     tokens += token;
   }
   for (const NetSpec& spec : options_.nets) {
+    const MacAddress mac = spec.mac ? *spec.mac : DefaultMac(spec.tap);
+    if (options_.replay) {
+      FT_ASSIGN_OR_RETURN(
+          std::unique_ptr<VirtioNet> net,
+          VirtioNet::Create(
+              {.backend = std::make_unique<InertNetBackend>(), .mac = mac}));
+      nets_.push_back(net.get());
+      FT_ASSIGN_OR_RETURN(std::string token, AddVirtioDevice(std::move(net)));
+      tokens += token;
+      continue;
+    }
     FT_ASSIGN_OR_RETURN(Tap tap, Tap::Open({.name = spec.tap}));
     auto backend = std::make_unique<TapNetBackend>(std::move(tap), loop_.get());
     TapNetBackend* raw_backend = backend.get();
@@ -154,7 +210,17 @@ absl::Status Machine::Build(const KvmSystem& kvm) {
                                    Pic8259::kPortCount, pic_.get()));
   FT_RETURN_IF_ERROR(bus_.Register(IoSpace::kPio, Pic8259::kElcrPort,
                                    Pic8259::kElcrPortCount, pic_.get()));
-  rtc_ = std::make_unique<CmosRtc>(&wall_clock_);
+  if (options_.hooks != nullptr) {
+    device_clock_ = std::make_unique<HookedClock>(&clock_, options_.hooks);
+    device_wall_clock_ =
+        std::make_unique<HookedRealtimeClock>(&wall_clock_, options_.hooks);
+  }
+  Clock* const device_clock =
+      device_clock_ ? device_clock_.get() : static_cast<Clock*>(&clock_);
+  RealtimeClock* const device_wall_clock =
+      device_wall_clock_ ? device_wall_clock_.get()
+                         : static_cast<RealtimeClock*>(&wall_clock_);
+  rtc_ = std::make_unique<CmosRtc>(device_wall_clock);
   FT_RETURN_IF_ERROR(bus_.Register(IoSpace::kPio, CmosRtc::kPort,
                                    CmosRtc::kPortCount, rtc_.get()));
 
@@ -166,7 +232,7 @@ absl::Status Machine::Build(const KvmSystem& kvm) {
             .detail = absl::StrFormat("guest powered off with code %u", code)});
   });
   pit_ = std::make_unique<Pit8254>(
-      &clock_,
+      device_clock,
       Pit8254::Irq0Wiring{
           .irq0 = pic_->line(0), .timers = loop_.get(), .events = &events_});
   FT_RETURN_IF_ERROR(bus_.Register(IoSpace::kPio, Serial16550::kCom1Port,
@@ -201,7 +267,19 @@ absl::Status Machine::Build(const KvmSystem& kvm) {
   // One vCPU (Create refuses more): every event goes to it. The wake kicks
   // it out of KVM_RUN so the event is delivered by BeforeEntry within about
   // 0.1 ms even while the guest computes without exits.
-  events_.SetWake([vcpu = vcpus_[0].get()] { vcpu->Wake(); });
+  if (options_.replay) {
+    // Events come from the log only; the back ends' own are dropped.
+    events_.Seal();
+  } else if (options_.hooks != nullptr) {
+    // Recording: an event waits for the guest's next exit of its own (a
+    // position) up to the latency bound, then the vCPU is kicked.
+    events_.SetWake([this, vcpu = vcpus_[0].get()] {
+      vcpu->Wake(/*kick=*/false);
+      ArmLatencyKick();
+    });
+  } else {
+    events_.SetWake([vcpu = vcpus_[0].get()] { vcpu->Wake(); });
+  }
   return absl::OkStatus();
 }
 
@@ -224,8 +302,56 @@ absl::StatusOr<MachineResult> Machine::Run() {
   loop_->Stop();
   FlushConsole();
   if (!failure.ok()) return failure;
-  absl::MutexLock lock(&mu_);
-  return *result_;
+  MachineResult result;
+  {
+    absl::MutexLock lock(&mu_);
+    result = *result_;
+  }
+  if (options_.hooks != nullptr) {
+    options_.hooks->OnFinish(*this, static_cast<FinishReason>(result.reason),
+                             result.exit_code);
+  }
+  return result;
+}
+
+void Machine::ArmLatencyKick() {
+  absl::MutexLock lock(&kick_mu_);
+  if (kick_timer_ != 0) return;
+  kick_timer_ = loop_->ScheduleAfter(options_.latency_bound,
+                                     [this, vcpu = vcpus_[0].get()] {
+                                       {
+                                         absl::MutexLock timer_lock(&kick_mu_);
+                                         kick_timer_ = 0;
+                                       }
+                                       vcpu->KickIfWoken();
+                                     });
+}
+
+uint64_t Machine::AdvancePosition() {
+  at_position_ = true;
+  return ++position_;
+}
+
+absl::Status Machine::RestoreVcpu(const VcpuSnapshot& snapshot) {
+  return vmm::RestoreVcpu(vcpus_[0]->vcpu(), snapshot);
+}
+
+ExitPoint Machine::ExitPointOf(Vcpu& vcpu, const VmExit& exit) {
+  ExitPoint at{.position = ++position_, .rip = vcpu.exit_rip()};
+  if (const auto* pio = std::get_if<PioExit>(&exit)) {
+    at.kind = ExitKind::kPio;
+    at.address = pio->port;
+  } else if (const auto* mmio = std::get_if<MmioExit>(&exit)) {
+    at.kind = ExitKind::kMmio;
+    at.address = mmio->address.value();
+  } else if (std::holds_alternative<HltExit>(exit)) {
+    at.kind = ExitKind::kHlt;
+  } else if (std::holds_alternative<IrqWindowOpenExit>(exit)) {
+    at.kind = ExitKind::kIrqWindow;
+  } else {
+    at.kind = ExitKind::kShutdown;  // the run ends here
+  }
+  return at;
 }
 
 void Machine::Stop() {
@@ -298,6 +424,15 @@ std::vector<VirtioNet::Stats> Machine::net_stats() const {
 }
 
 ExitAction Machine::HandleExit(Vcpu& vcpu, const VmExit& exit) {
+  at_position_ = true;
+  if (options_.hooks != nullptr) {
+    absl::Status s = options_.hooks->OnExit(ExitPointOf(vcpu, exit));
+    if (!s.ok()) {
+      Finish({.reason = MachineResult::Reason::kFailed,
+              .detail = std::string(s.message())});
+      return ExitAction::kStop;
+    }
+  }
   if (const auto* pio = std::get_if<PioExit>(&exit)) {
     bus_.HandlePio(*pio);
   } else if (const auto* mmio = std::get_if<MmioExit>(&exit)) {
@@ -314,7 +449,9 @@ ExitAction Machine::HandleExit(Vcpu& vcpu, const VmExit& exit) {
                         DescribeVcpu(vcpu)});
     } else if (!pic_->HasPendingInterrupt()) {
       halted_ = true;
-      return ExitAction::kWaitForWake;
+      // A replay has every event of this position in its log: BeforeEntry
+      // delivers them now instead of waiting for a wake.
+      if (!options_.replay) return ExitAction::kWaitForWake;
     }
     // else: an interrupt is already waiting; BeforeEntry injects it.
   } else if (std::holds_alternative<IrqWindowOpenExit>(exit)) {
@@ -341,14 +478,43 @@ absl::StatusOr<EntryAction> Machine::BeforeEntry(Vcpu& vcpu) {
   // outside KVM_RUN. After a guest-initiated exit this is a replay position.
   // After a kick (Wake while the guest computed) it is not: that is where
   // the record/replay layer will take a micro-checkpoint before delivering.
-  events_.DeliverPending();
+  const uint64_t position_before = position_;
+  if (options_.hooks != nullptr) {
+    absl::Status s = options_.hooks->BeforeEntry(*this, at_position_);
+    if (!s.ok()) {
+      Finish({.reason = MachineResult::Reason::kFailed,
+              .detail = std::string(s.message())});
+      return EntryAction::kStayHalted;  // Run() ends the thread
+    }
+  } else {
+    events_.DeliverPending();
+  }
+  // Whether an interrupt can go in now. After an exit of the guest's own,
+  // KVM's kvm_run flags say so. After a checkpoint (taken here, or applied
+  // by a replayer) they describe another point of execution, so the answer
+  // comes from the vCPU state itself, the same on both sides. After a kick
+  // with no checkpoint (nothing to deliver) nothing is injected: that is
+  // not a position, and a replayer never stops there.
+  bool can_inject = false;
+  if (options_.hooks == nullptr ||
+      (at_position_ && position_ == position_before)) {
+    can_inject = vcpu.ready_for_interrupt_injection() && vcpu.interrupt_flag();
+  } else if (position_ != position_before) {
+    FT_ASSIGN_OR_RETURN(can_inject, CanInjectFromState(vcpu));
+  }
   const bool pending = pic_->HasPendingInterrupt();
   // Woken by an event that raised no interrupt (a masked line, a stale
   // timer): the guest stays in its HLT.
-  if (halted_ && !pending) return EntryAction::kStayHalted;
+  if (halted_ && !pending) {
+    if (options_.hooks != nullptr && !options_.hooks->MayWaitWhenHalted()) {
+      Finish({.reason = MachineResult::Reason::kStopped,
+              .detail = "replay: the log ends while the guest is halted"});
+    }
+    return EntryAction::kStayHalted;
+  }
   halted_ = false;
-  if (pending && vcpu.ready_for_interrupt_injection() &&
-      vcpu.interrupt_flag()) {
+  at_position_ = false;
+  if (pending && can_inject) {
     const uint8_t vector = pic_->AcknowledgeInterrupt();
     FT_RETURN_IF_ERROR(vcpu.Interrupt(vector));
     interrupts_injected_.fetch_add(1);
@@ -359,6 +525,15 @@ absl::StatusOr<EntryAction> Machine::BeforeEntry(Vcpu& vcpu) {
     vcpu.set_request_interrupt_window(pending);
   }
   return EntryAction::kEnter;
+}
+
+absl::StatusOr<bool> Machine::CanInjectFromState(Vcpu& vcpu) {
+  FT_ASSIGN_OR_RETURN(kvm_regs regs, vcpu.GetRegs());
+  FT_ASSIGN_OR_RETURN(kvm_vcpu_events ev, vcpu.GetEvents());
+  constexpr uint64_t kRflagsIf = 1u << 9;
+  return (regs.rflags & kRflagsIf) != 0 && ev.interrupt.shadow == 0 &&
+         !ev.interrupt.injected && !ev.exception.injected &&
+         !ev.exception.pending && !ev.nmi.injected;
 }
 
 std::string Machine::DescribeVcpu(Vcpu& vcpu) {

@@ -38,6 +38,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/clock.h"
 #include "vmm/config/device_spec.h"
 #include "vmm/devices/cmos_rtc.h"
@@ -48,6 +49,7 @@
 #include "vmm/devices/serial_16550.h"
 #include "vmm/events/async_event.h"
 #include "vmm/events/event_loop.h"
+#include "vmm/execution_hooks.h"
 #include "vmm/io/io_bus.h"
 #include "vmm/kvm/kvm_system.h"
 #include "vmm/kvm/vcpu_state.h"
@@ -72,18 +74,30 @@ struct MachineOptions {
   // Track the pages the guest writes (TakeDirtyPages), for micro-checkpoints
   // and migration.
   bool log_dirty_pages = false;
+  // Record/replay (execution_hooks.h): every nondeterministic input passes
+  // through `hooks` (must outlive the machine). With `replay`, back ends are
+  // inert (no TAP, no disk I/O: `disks` give only sizes and nets only MACs)
+  // and events come from the hooks only.
+  ExecutionHooks* hooks = nullptr;
+  bool replay = false;
+  // Recording: how long a posted event may wait for the guest to exit by
+  // itself before the vCPU is kicked out (and a micro-checkpoint taken).
+  absl::Duration latency_bound = absl::Milliseconds(2);
+  // Replay: the sizes of the disks (the images need not exist).
+  std::vector<uint64_t> replay_disk_bytes;
   // Receives the guest's serial output in whole lines (and any unterminated
   // tail when the machine stops). Default: written to standard output.
   std::function<void(std::string_view)> console;
 };
 
 struct MachineResult {
+  // The same values as FinishReason (execution_hooks.h).
   enum class Reason {
-    kPowerOff,  // the guest wrote its exit code to the debug-exit port
-    kShutdown,  // triple fault: the guest is dead
-    kHalted,    // HLT with IF=0 or every PIC input masked: nothing can wake it
-    kStopped,   // Stop() was called
-    kFailed,    // KVM refused to run the vCPU or reported an error
+    kPowerOff = 0,  // the guest wrote its exit code to the debug-exit port
+    kShutdown = 1,  // triple fault: the guest is dead
+    kHalted = 2,    // HLT with IF=0 or every PIC input masked
+    kStopped = 3,   // Stop() was called
+    kFailed = 4,    // KVM refused to run the vCPU, or a replay diverged
   };
   Reason reason = Reason::kStopped;
   uint32_t exit_code = 0;  // meaningful for kPowerOff
@@ -91,7 +105,7 @@ struct MachineResult {
 };
 const char* MachineReasonName(MachineResult::Reason reason);
 
-class Machine : public VcpuExitHandler {
+class Machine : public VcpuExitHandler, private ExecutionContext {
  public:
   static absl::StatusOr<std::unique_ptr<Machine>> Create(
       const KvmSystem& kvm, MachineOptions options);
@@ -105,7 +119,7 @@ class Machine : public VcpuExitHandler {
   void Pause();
   void Resume();
 
-  const GuestMemory& memory() const { return memory_; }
+  const GuestMemory& memory() const override { return memory_; }
   IoBus::Stats bus_stats() const { return bus_.stats(); }
   VcpuThread::Stats vcpu_stats() const;
   // Interrupts injected into the guest so far.
@@ -119,7 +133,7 @@ class Machine : public VcpuExitHandler {
   absl::Status RestoreVcpu(uint32_t index, const VcpuSnapshot& snapshot);
   // Guest frame numbers written by the guest since the previous call (see
   // Vm::TakeDirtyPages); needs log_dirty_pages. Exact only while paused.
-  absl::StatusOr<std::vector<uint64_t>> TakeDirtyPages() {
+  absl::StatusOr<std::vector<uint64_t>> TakeDirtyPages() override {
     return vm_->TakeDirtyPages();
   }
   // The network cards' counters, in --net order.
@@ -148,6 +162,28 @@ class Machine : public VcpuExitHandler {
   // its command-line token.
   absl::StatusOr<std::string> AddVirtioDevice(
       std::unique_ptr<VirtioDevice> device);
+  // ExecutionContext, for the hooks (vCPU thread, or after Run's vCPU
+  // threads have stopped).
+  uint64_t position() const override { return position_; }
+  size_t DeliverQueued(
+      const std::function<void(const AsyncEvent&)>& observe) override {
+    return events_.DeliverPending(observe);
+  }
+  bool Deliver(const AsyncEvent& event) override {
+    return events_.Deliver(event);
+  }
+  bool HasQueuedEvents() const override { return events_.HasPending(); }
+  uint64_t AdvancePosition() override;
+  // On the vCPU thread itself (outside KVM_RUN) or after it has exited.
+  absl::StatusOr<VcpuSnapshot> SaveVcpu() override {
+    return vmm::SaveVcpu(vcpus_[0]->vcpu());
+  }
+  absl::Status RestoreVcpu(const VcpuSnapshot& snapshot) override;
+  ExitPoint ExitPointOf(Vcpu& vcpu, const VmExit& exit);
+  // Whether the guest can take an external interrupt now, from its state
+  // (IF, interrupt shadow, events in flight) rather than from kvm_run.
+  absl::StatusOr<bool> CanInjectFromState(Vcpu& vcpu);
+  void ArmLatencyKick();
   // vCPU `index` if it is paused or not running, else an error.
   absl::StatusOr<Vcpu*> StoppedVcpu(uint32_t index);
   void Finish(MachineResult result);
@@ -179,6 +215,17 @@ class Machine : public VcpuExitHandler {
   // The guest executed HLT and has not taken an interrupt since (vCPU
   // thread only).
   bool halted_ = false;
+  // Record/replay (vCPU thread only): positions passed, and whether no
+  // guest code ran since the last one.
+  uint64_t position_ = 0;
+  bool at_position_ = true;
+  // The clocks the devices read: the host's, or through the hooks.
+  class HookedClock;
+  class HookedRealtimeClock;
+  std::unique_ptr<Clock> device_clock_;
+  std::unique_ptr<RealtimeClock> device_wall_clock_;
+  absl::Mutex kick_mu_;
+  TimerService::TimerId kick_timer_ ABSL_GUARDED_BY(kick_mu_) = 0;
   std::string console_line_;  // touched only under the bus lock
 
   absl::Mutex mu_;

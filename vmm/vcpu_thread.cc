@@ -88,7 +88,7 @@ void VcpuThread::Resume() {
   if (request_ == Request::kPause) request_ = Request::kRun;
 }
 
-void VcpuThread::Wake() {
+void VcpuThread::Wake(bool kick) {
   absl::MutexLock lock(&mu_);
   // Already woken since the loop last cleared the flag: that wake's kick (or
   // the halt's Await) is still to be acted on, and the BeforeEntry it leads
@@ -100,7 +100,12 @@ void VcpuThread::Wake() {
   // kicked out of KVM_RUN. The record/replay layer turns this kick into a
   // micro-checkpoint when the guest makes no exit of its own in time (see
   // Machine::BeforeEntry).
-  Kick();
+  if (kick) Kick();
+}
+
+void VcpuThread::KickIfWoken() {
+  absl::MutexLock lock(&mu_);
+  if (woken_) Kick();
 }
 
 void VcpuThread::RequestExit() {

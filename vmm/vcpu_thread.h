@@ -92,9 +92,13 @@ class VcpuThread {
   void Resume();
   // Asks the thread to exit; does not wait.
   void RequestExit();
-  // Ends a halt, or kicks the running vCPU out of KVM_RUN so that
-  // BeforeEntry runs soon. Cheap when the thread is paused.
-  void Wake();
+  // Ends a halt, or (with `kick`) kicks the running vCPU out of KVM_RUN so
+  // that BeforeEntry runs soon. Without `kick` a running vCPU sees the wake
+  // at its next exit of its own (a recorder waits for that, up to its
+  // latency bound, then calls KickIfWoken). Cheap when the thread is paused.
+  void Wake(bool kick = true);
+  // Kicks the running vCPU if a Wake() has not been acted on yet.
+  void KickIfWoken();
   // Waits for the thread to exit. Returns the KVM error that stopped it, or
   // OK if it stopped because it was asked to or the handler said kStop.
   absl::Status Join();

@@ -13,19 +13,36 @@ void AsyncEventQueue::Post(AsyncEvent event) {
   FT_CHECK(event.source < sinks_.size()) << "unknown source " << event.source;
   {
     absl::MutexLock lock(&mu_);
+    if (sealed_) return;
     queue_.push_back(std::move(event));
   }
   if (wake_) wake_();
 }
 
-size_t AsyncEventQueue::DeliverPending() {
+size_t AsyncEventQueue::DeliverPending(
+    const std::function<void(const AsyncEvent&)>& observe) {
   std::deque<AsyncEvent> batch;
   {
     absl::MutexLock lock(&mu_);
     batch.swap(queue_);
   }
-  for (const AsyncEvent& e : batch) sinks_[e.source]->OnAsyncEvent(e);
+  for (const AsyncEvent& e : batch) {
+    if (observe) observe(e);
+    sinks_[e.source]->OnAsyncEvent(e);
+  }
   return batch.size();
+}
+
+bool AsyncEventQueue::Deliver(const AsyncEvent& event) {
+  if (event.source >= sinks_.size()) return false;
+  sinks_[event.source]->OnAsyncEvent(event);
+  return true;
+}
+
+void AsyncEventQueue::Seal() {
+  absl::MutexLock lock(&mu_);
+  sealed_ = true;
+  queue_.clear();
 }
 
 bool AsyncEventQueue::WaitForEvent(absl::Time deadline) {

@@ -50,9 +50,16 @@ class AsyncEventQueue {
   // Any thread.
   void Post(AsyncEvent event);
 
-  // vCPU thread: hands every queued event to its sink, in posting order.
-  // Returns how many were delivered.
-  size_t DeliverPending();
+  // vCPU thread: hands every queued event to its sink, in posting order,
+  // calling `observe` (if set) just before each. Returns how many.
+  size_t DeliverPending(
+      const std::function<void(const AsyncEvent&)>& observe = nullptr);
+  // vCPU thread: hands one event (not from the queue: a replayed one) to
+  // its sink. False if no sink has its source id.
+  bool Deliver(const AsyncEvent& event);
+  // From now on Post() drops events: a replaying machine takes its events
+  // from the log only, while its back ends' timers still fire.
+  void Seal();
   // vCPU thread: waits until an event is queued or `deadline` passes.
   // Returns true if one is queued.
   bool WaitForEvent(absl::Time deadline);
@@ -63,6 +70,7 @@ class AsyncEventQueue {
   WakeFn wake_;
   mutable absl::Mutex mu_;
   std::deque<AsyncEvent> queue_ ABSL_GUARDED_BY(mu_);
+  bool sealed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace ft::vmm

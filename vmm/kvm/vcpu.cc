@@ -72,6 +72,18 @@ absl::StatusOr<VmExit> Vcpu::Run() {
   return Decode();
 }
 
+absl::Status Vcpu::CompletePendingIo() {
+  run_->immediate_exit = 1;
+  const int r = ::ioctl(fd(), KVM_RUN, 0);
+  const int err = errno;
+  run_->immediate_exit = 0;
+  if (r < 0 && err != EINTR && err != EAGAIN) {
+    return ErrnoStatus(
+        err, absl::StrCat("KVM_RUN (completing I/O) on vCPU ", index_));
+  }
+  return absl::OkStatus();
+}
+
 VmExit Vcpu::Decode() {
   switch (run_->exit_reason) {
     case KVM_EXIT_IO: {

@@ -32,6 +32,12 @@ class Vcpu {
   // InterruptedExit, not as an error. Errors are ioctl failures.
   absl::StatusOr<VmExit> Run();
 
+  // Finishes what the last exit left for KVM to complete (the data of a
+  // port or MMIO read goes into the guest's registers on the next KVM_RUN)
+  // without running the guest: KVM_RUN with immediate_exit set. Needed
+  // before the state is saved or replaced.
+  absl::Status CompletePendingIo();
+
   // Makes the current or next KVM_RUN return at once. Safe in a signal
   // handler; cleared by Run() after KVM_RUN returns.
   void RequestImmediateExit() { run_->immediate_exit = 1; }

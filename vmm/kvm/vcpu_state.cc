@@ -23,7 +23,9 @@ const std::vector<uint32_t>& SnapshotMsrIndices() {
   return *indices;
 }
 
-absl::StatusOr<VcpuSnapshot> SaveVcpu(const Vcpu& vcpu) {
+absl::StatusOr<VcpuSnapshot> SaveVcpu(Vcpu& vcpu) {
+  // The registers are final only once KVM has completed the last exit.
+  FT_RETURN_IF_ERROR(vcpu.CompletePendingIo());
   VcpuSnapshot s;
   FT_ASSIGN_OR_RETURN(s.mp_state, vcpu.GetMpState());
   FT_ASSIGN_OR_RETURN(s.regs, vcpu.GetRegs());
@@ -38,6 +40,8 @@ absl::StatusOr<VcpuSnapshot> SaveVcpu(const Vcpu& vcpu) {
 }
 
 absl::Status RestoreVcpu(Vcpu& vcpu, const VcpuSnapshot& s) {
+  // Otherwise KVM would complete the last exit into the restored state.
+  FT_RETURN_IF_ERROR(vcpu.CompletePendingIo());
   FT_RETURN_IF_ERROR(vcpu.SetMpState(s.mp_state));
   // Segments and control registers first: they decide how the rest reads.
   FT_RETURN_IF_ERROR(vcpu.SetSregs(s.sregs));

@@ -40,7 +40,8 @@ struct VcpuSnapshot {
   std::vector<kvm_msr_entry> msrs;  // SnapshotMsrIndices(), in that order
 };
 
-absl::StatusOr<VcpuSnapshot> SaveVcpu(const Vcpu& vcpu);
+// Both first complete the last exit's I/O (Vcpu::CompletePendingIo).
+absl::StatusOr<VcpuSnapshot> SaveVcpu(Vcpu& vcpu);
 // Restores everything, events last (a pending exception or interrupt
 // shadow refers to the restored registers).
 absl::Status RestoreVcpu(Vcpu& vcpu, const VcpuSnapshot& snapshot);

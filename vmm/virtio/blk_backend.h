@@ -72,6 +72,22 @@ class BlockBackend {
   virtual void Submit(BlockRequest request) = 0;
 };
 
+// A disk of `size_bytes` that does nothing: on a replaying machine every
+// completion comes from the log, and nothing may be written.
+class InertBlockBackend : public BlockBackend {
+ public:
+  InertBlockBackend(uint64_t size_bytes, bool read_only)
+      : size_bytes_(size_bytes), read_only_(read_only) {}
+  uint64_t size_bytes() const override { return size_bytes_; }
+  bool read_only() const override { return read_only_; }
+  void Connect(AsyncEventPoster /*poster*/) override {}
+  void Submit(BlockRequest /*request*/) override {}
+
+ private:
+  uint64_t size_bytes_;
+  bool read_only_;
+};
+
 // A RawImage served by one worker thread: pread for reads, pwrite for
 // writes, fdatasync for flushes (a flush completes only once the data is
 // on stable storage).

@@ -65,6 +65,15 @@ class NetBackend {
   virtual void ReleaseRx(size_t frames) = 0;
 };
 
+// A link that does nothing: on a replaying machine received frames come
+// from the log, and nothing may be sent.
+class InertNetBackend : public NetBackend {
+ public:
+  void Connect(AsyncEventPoster /*poster*/) override {}
+  void Transmit(std::span<const uint8_t> /*frame*/) override {}
+  void ReleaseRx(size_t /*frames*/) override {}
+};
+
 class TapNetBackend : public NetBackend {
  public:
   struct Stats {

@@ -1,0 +1,115 @@
+#include "replay/recorder.h"
+
+#include "common/status.h"
+#include "replay/log_validate.h"
+#include "replay/machine_state.h"
+
+namespace ft::replay {
+
+LogPosition ToLogPosition(const vmm::ExitPoint& at) {
+  return LogPosition{.position = Position(at.position),
+                     .exit = ExitSignature{
+                         .kind = static_cast<ExitKind>(at.kind),
+                         .address = at.address,
+                         .rip = at.rip,
+                     }};
+}
+
+absl::StatusOr<std::unique_ptr<Recorder>> Recorder::Create(
+    const LogWriter::Options& options, const LogHeader& header) {
+  FT_ASSIGN_OR_RETURN(LogWriter writer, LogWriter::Create(options, header));
+  return std::unique_ptr<Recorder>(new Recorder(std::move(writer)));
+}
+
+void Recorder::Append(const LogEntry& entry) {
+  if (!error_.ok()) return;
+  error_ = writer_.Append(entry);
+  log_bytes_.store(writer_.bytes(), std::memory_order_relaxed);
+}
+
+absl::Status Recorder::OnExit(const vmm::ExitPoint& at) {
+  at_ = ToLogPosition(at);
+  return error_;
+}
+
+int64_t Recorder::OnClockRead(vmm::HostClock clock, int64_t live) {
+  Append(SyncInput{.at = at_,
+                   .value = ClockRead{.source = static_cast<ClockSource>(clock),
+                                      .nanos = live}});
+  clock_reads_.fetch_add(1, std::memory_order_relaxed);
+  return live;
+}
+
+absl::Status Recorder::TakeCheckpoint(vmm::ExecutionContext& ctx) {
+  FT_ASSIGN_OR_RETURN(vmm::VcpuSnapshot vcpu, ctx.SaveVcpu());
+  const uint64_t position = ctx.AdvancePosition();
+  at_ = LogPosition{.position = Position(position),
+                    .exit = ExitSignature{.kind = ExitKind::kCheckpoint,
+                                          .rip = vcpu.regs.rip}};
+  FT_ASSIGN_OR_RETURN(std::vector<uint64_t> gfns, ctx.TakeDirtyPages());
+  MicroCheckpoint cp{.at = at_, .vcpus = {ToLogVcpu(vcpu)}};
+  cp.pages.reserve(gfns.size());
+  for (uint64_t gfn : gfns) {
+    DirtyPage page{.gfn = gfn, .bytes = std::vector<uint8_t>(kPageBytes)};
+    FT_RETURN_IF_ERROR(ctx.memory().Read(Gpa(gfn * kPageBytes), page.bytes));
+    cp.pages.push_back(std::move(page));
+  }
+  checkpoints_.fetch_add(1, std::memory_order_relaxed);
+  checkpoint_pages_.fetch_add(gfns.size(), std::memory_order_relaxed);
+  Append(cp);
+  return error_;
+}
+
+absl::Status Recorder::BeforeEntry(vmm::ExecutionContext& ctx,
+                                   bool at_position) {
+  if (!error_.ok()) return error_;
+  if (!at_position) {
+    // Kicked out of guest code: events may only be delivered at a position,
+    // so this point becomes one (a replayer cannot stop here by itself).
+    if (!ctx.HasQueuedEvents()) return absl::OkStatus();
+    FT_RETURN_IF_ERROR(TakeCheckpoint(ctx));
+  }
+  const size_t n = ctx.DeliverQueued([this](const vmm::AsyncEvent& e) {
+    Append(AsyncEventEntry{
+        .at = at_, .source = e.source, .kind = e.kind, .data = e.data});
+  });
+  events_.fetch_add(n, std::memory_order_relaxed);
+  return error_;
+}
+
+EndReason ToEndReason(vmm::FinishReason reason) {
+  switch (reason) {
+    case vmm::FinishReason::kPowerOff:
+      return EndReason::kGuestExit;
+    case vmm::FinishReason::kShutdown:
+      return EndReason::kShutdown;
+    case vmm::FinishReason::kStopped:
+      return EndReason::kStopped;
+    case vmm::FinishReason::kHalted:
+    case vmm::FinishReason::kFailed:
+      break;
+  }
+  return EndReason::kError;
+}
+
+void Recorder::OnFinish(vmm::ExecutionContext& ctx, vmm::FinishReason reason,
+                        uint32_t exit_code) {
+  EndEntry end{.at = at_,
+               .reason = ToEndReason(reason),
+               .exit_code = static_cast<int32_t>(exit_code)};
+  absl::StatusOr<vmm::VcpuSnapshot> vcpu = ctx.SaveVcpu();
+  if (vcpu.ok()) end.final_digest = MachineDigest(*vcpu, ctx.memory());
+  Append(end);
+  if (error_.ok()) error_ = writer_.Close();
+  log_bytes_.store(writer_.bytes(), std::memory_order_relaxed);
+}
+
+Recorder::Stats Recorder::stats() const {
+  return Stats{.clock_reads = clock_reads_.load(),
+               .events = events_.load(),
+               .checkpoints = checkpoints_.load(),
+               .checkpoint_pages = checkpoint_pages_.load(),
+               .log_bytes = log_bytes_.load()};
+}
+
+}  // namespace ft::replay

@@ -1,0 +1,73 @@
+// Recorder: the ExecutionHooks of a recording machine (`ftvm run --record`).
+// It passes every input through unchanged and writes the log: clock reads at
+// their position, every delivered event at its position, a micro-checkpoint
+// (vCPU state plus the pages dirtied since the previous one) whenever the
+// vCPU had to be kicked out to deliver events, and at the end the reason,
+// the exit code and the final state digest.
+//
+// Nothing the guest sees changes, except timing: an event waits up to the
+// machine's latency bound for an exit of the guest's own.
+//
+// A log write error is fail-stop: the next exit stops the machine with it.
+//
+// Thread ownership: the vCPU thread (as ExecutionHooks); stats() from any.
+#ifndef FTVM_REPLAY_RECORDER_H_
+#define FTVM_REPLAY_RECORDER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "replay/log_file.h"
+#include "vmm/execution_hooks.h"
+
+namespace ft::replay {
+
+class Recorder : public vmm::ExecutionHooks {
+ public:
+  struct Stats {
+    uint64_t clock_reads = 0;
+    uint64_t events = 0;
+    uint64_t checkpoints = 0;
+    uint64_t checkpoint_pages = 0;
+    uint64_t log_bytes = 0;
+  };
+
+  static absl::StatusOr<std::unique_ptr<Recorder>> Create(
+      const LogWriter::Options& options, const LogHeader& header);
+
+  absl::Status OnExit(const vmm::ExitPoint& at) override;
+  int64_t OnClockRead(vmm::HostClock clock, int64_t live) override;
+  absl::Status BeforeEntry(vmm::ExecutionContext& ctx,
+                           bool at_position) override;
+  bool MayWaitWhenHalted() override { return true; }
+  void OnFinish(vmm::ExecutionContext& ctx, vmm::FinishReason reason,
+                uint32_t exit_code) override;
+
+  // The log's state after OnFinish: OK, or the first write error.
+  absl::Status status() const { return error_; }
+  Stats stats() const;
+
+ private:
+  explicit Recorder(LogWriter writer) : writer_(std::move(writer)) {}
+  void Append(const LogEntry& entry);
+  absl::Status TakeCheckpoint(vmm::ExecutionContext& ctx);
+
+  LogWriter writer_;
+  LogPosition at_;  // the current position
+  absl::Status error_;
+  std::atomic<uint64_t> clock_reads_{0}, events_{0}, checkpoints_{0},
+      checkpoint_pages_{0}, log_bytes_{0};
+};
+
+// The log's end reason for how a machine stopped.
+EndReason ToEndReason(vmm::FinishReason reason);
+
+// The log's ExitSignature for a machine's exit point.
+LogPosition ToLogPosition(const vmm::ExitPoint& at);
+
+}  // namespace ft::replay
+
+#endif  // FTVM_REPLAY_RECORDER_H_

@@ -1,0 +1,211 @@
+#include "replay/replayer.h"
+
+#include "absl/strings/str_format.h"
+#include "common/status.h"
+#include "replay/log_validate.h"
+#include "replay/machine_state.h"
+#include "replay/recorder.h"
+
+namespace ft::replay {
+namespace {
+
+const char* ClockName(ClockSource c) {
+  return c == ClockSource::kMonotonic ? "monotonic" : "realtime";
+}
+
+}  // namespace
+
+std::string Divergence::ToString() const {
+  return absl::StrFormat("divergence at %s: %s", at.ToString(), what);
+}
+
+const LogEntry* Replayer::Peek() {
+  if (next_) return &*next_;
+  if (log_done_) return nullptr;
+  absl::StatusOr<std::optional<LogEntry>> e = reader_.Next();
+  if (!e.ok()) {
+    log_done_ = true;
+    if (!divergence_) {
+      divergence_ = Divergence{.at = at_,
+                               .what = "the log cannot be read further: " +
+                                       std::string(e.status().message())};
+    }
+    return nullptr;
+  }
+  if (!e->has_value()) {
+    log_done_ = true;
+    return nullptr;
+  }
+  next_ = std::move(**e);
+  return &*next_;
+}
+
+absl::Status Replayer::Diverge(const LogPosition& at, std::string what) {
+  if (!divergence_) divergence_ = Divergence{.at = at, .what = std::move(what)};
+  return absl::AbortedError(divergence_->ToString());
+}
+
+absl::Status Replayer::OnExit(const vmm::ExitPoint& exit) {
+  at_ = ToLogPosition(exit);
+  stats_.positions = exit.position;
+  if (divergence_) return absl::AbortedError(divergence_->ToString());
+  const LogEntry* next = Peek();
+  if (next == nullptr) {
+    if (divergence_) return absl::AbortedError(divergence_->ToString());
+    // The log ends before the run does: never run past it.
+    return Diverge(at_, "the log ends before this exit (it was cut short)");
+  }
+  const LogPosition& logged = EntryPosition(*next);
+  if (logged.position < at_.position) {
+    return Diverge(at_,
+                   absl::StrFormat("the run passed %s without stopping there",
+                                   logged.ToString()));
+  }
+  if (logged.position == at_.position && !(logged.exit == at_.exit)) {
+    return Diverge(
+        at_, absl::StrFormat("exit: the log has %s, the run %s",
+                             logged.exit.ToString(), at_.exit.ToString()));
+  }
+  return absl::OkStatus();
+}
+
+int64_t Replayer::OnClockRead(vmm::HostClock clock, int64_t live) {
+  if (divergence_) return live;
+  const LogEntry* next = Peek();
+  const auto* input = next ? std::get_if<SyncInput>(next) : nullptr;
+  const auto* read = input ? std::get_if<ClockRead>(&input->value) : nullptr;
+  const auto source = static_cast<ClockSource>(clock);
+  if (read == nullptr || input->at.position != at_.position ||
+      read->source != source) {
+    Diverge(at_, absl::StrFormat(
+                     "a %s clock read that the log does not have here (next "
+                     "entry: %s at %s)",
+                     ClockName(source), next ? EntryKindName(*next) : "none",
+                     next ? EntryPosition(*next).ToString() : "-"))
+        .IgnoreError();
+    return live;
+  }
+  const int64_t value = read->nanos;
+  Pop();
+  ++stats_.clock_reads;
+  return value;
+}
+
+absl::Status Replayer::DeliverEventsAt(vmm::ExecutionContext& ctx) {
+  while (const LogEntry* next = Peek()) {
+    const auto* event = std::get_if<AsyncEventEntry>(next);
+    if (event == nullptr || event->at.position != at_.position) break;
+    vmm::AsyncEvent e{
+        .source = event->source, .kind = event->kind, .data = event->data};
+    if (!ctx.Deliver(e)) {
+      return Diverge(
+          at_, absl::StrFormat("the log delivers an event from source %u, "
+                               "which this machine does not have",
+                               event->source));
+    }
+    ++stats_.events;
+    Pop();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Replayer::ApplyCheckpoint(vmm::ExecutionContext& ctx,
+                                       const MicroCheckpoint& cp) {
+  if (cp.vcpus.size() != 1) {
+    return Diverge(cp.at, absl::StrFormat("checkpoint of %u vCPUs; this "
+                                          "machine has one",
+                                          cp.vcpus.size()));
+  }
+  ctx.AdvancePosition();
+  at_ = cp.at;
+  stats_.positions = cp.at.position.value();
+  FT_ASSIGN_OR_RETURN(vmm::VcpuSnapshot vcpu, ctx.SaveVcpu());
+  if (absl::Status s = FromLogVcpu(cp.vcpus[0], vcpu); !s.ok()) {
+    return Diverge(cp.at, std::string(s.message()));
+  }
+  FT_RETURN_IF_ERROR(ctx.RestoreVcpu(vcpu));
+  for (const DirtyPage& page : cp.pages) {
+    FT_RETURN_IF_ERROR(
+        ctx.memory().Write(Gpa(page.gfn * kPageBytes), page.bytes));
+  }
+  ++stats_.checkpoints;
+  stats_.checkpoint_pages += cp.pages.size();
+  return absl::OkStatus();
+}
+
+absl::Status Replayer::BeforeEntry(vmm::ExecutionContext& ctx,
+                                   bool /*at_position*/) {
+  if (divergence_) return absl::AbortedError(divergence_->ToString());
+  FT_RETURN_IF_ERROR(DeliverEventsAt(ctx));
+  // The recorded guest was kicked out before its next exit: apply what it
+  // had done by then instead of running, then deliver what came there.
+  while (const LogEntry* next = Peek()) {
+    const auto* cp = std::get_if<MicroCheckpoint>(next);
+    if (cp == nullptr || cp->at.position.value() != ctx.position() + 1) {
+      break;
+    }
+    MicroCheckpoint checkpoint = std::move(*cp);
+    Pop();
+    FT_RETURN_IF_ERROR(ApplyCheckpoint(ctx, checkpoint));
+    FT_RETURN_IF_ERROR(DeliverEventsAt(ctx));
+  }
+  if (divergence_) return absl::AbortedError(divergence_->ToString());
+  // Entries left at this position that nothing consumed (e.g. a clock read
+  // the replayed devices did not make) are a divergence.
+  if (const LogEntry* next = Peek();
+      next != nullptr && EntryPosition(*next).position == at_.position &&
+      !std::holds_alternative<EndEntry>(*next)) {
+    return Diverge(at_, absl::StrFormat("the log has a %s here that the run "
+                                        "did not consume",
+                                        EntryKindName(*next)));
+  }
+  return absl::OkStatus();
+}
+
+void Replayer::OnFinish(vmm::ExecutionContext& ctx, vmm::FinishReason reason,
+                        uint32_t exit_code) {
+  absl::StatusOr<vmm::VcpuSnapshot> vcpu = ctx.SaveVcpu();
+  if (vcpu.ok()) digest_ = MachineDigest(*vcpu, ctx.memory());
+  if (divergence_) return;
+  const LogEntry* next = Peek();
+  const auto* end = next ? std::get_if<EndEntry>(next) : nullptr;
+  if (end == nullptr) {
+    Diverge(at_, next ? absl::StrFormat("the run ended, the log goes on with "
+                                        "%s at %s",
+                                        EntryKindName(*next),
+                                        EntryPosition(*next).ToString())
+                      : std::string("the log has no end entry (the recording "
+                                    "was cut short)"))
+        .IgnoreError();
+    return;
+  }
+  end_ = *end;
+  Pop();
+  if (end->at.position != at_.position) {
+    Diverge(at_, absl::StrFormat("the run ended here, the recording at %s",
+                                 end->at.ToString()))
+        .IgnoreError();
+  } else if (end->reason != ToEndReason(reason) ||
+             end->exit_code != static_cast<int32_t>(exit_code)) {
+    Diverge(at_,
+            absl::StrFormat("the run ended with reason %d code %u, the "
+                            "recording with reason %d code %d",
+                            static_cast<int>(ToEndReason(reason)), exit_code,
+                            static_cast<int>(end->reason), end->exit_code))
+        .IgnoreError();
+  } else if (end->final_digest && digest_ &&
+             !(*end->final_digest == *digest_)) {
+    Diverge(
+        at_,
+        absl::StrFormat(
+            "final state digest: recorded registers %016x memory %016x, "
+            "replayed registers %016x memory %016x",
+            end->final_digest->registers_hash, end->final_digest->memory_hash,
+            digest_->registers_hash, digest_->memory_hash))
+        .IgnoreError();
+  } else {
+    completed_ = true;
+  }
+}
+
+}  // namespace ft::replay

@@ -1,0 +1,94 @@
+// Replayer: the ExecutionHooks of a replaying machine (`ftlog replay`). It
+// feeds the machine from a log instead of the outside world and checks, at
+// every logged position, that the replayed run is where the recorded one
+// was:
+//   - at each exit that has entries, the exit's kind, address and RIP must
+//     match the log's;
+//   - each clock read returns the logged value, and must come at the
+//     position and from the clock the log says;
+//   - logged events are delivered at their position; logged checkpoints are
+//     applied instead of running (the recorded guest was kicked there);
+//   - at the end, the reason, exit code and state digest (registers and all
+//     of guest memory) must equal the recorded ones.
+// Any mismatch is a divergence: the machine stops, and divergence() names
+// the position and what differed. The replayed machine never runs past the
+// last entry it has: if the log ends early, the run stops at its end.
+//
+// Thread ownership: the vCPU thread (as ExecutionHooks); the accessors
+// after the machine has stopped.
+#ifndef FTVM_REPLAY_REPLAYER_H_
+#define FTVM_REPLAY_REPLAYER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "replay/log_file.h"
+#include "vmm/execution_hooks.h"
+
+namespace ft::replay {
+
+// Where and how a replay left the recorded run.
+struct Divergence {
+  LogPosition at;    // the replayed position (or the logged one)
+  std::string what;  // e.g. "exit: log has pio 0x40 at rip 0x..., got ..."
+  std::string ToString() const;
+};
+
+class Replayer : public vmm::ExecutionHooks {
+ public:
+  struct Stats {
+    uint64_t positions = 0;  // the last position reached
+    uint64_t clock_reads = 0;
+    uint64_t events = 0;
+    uint64_t checkpoints = 0;
+    uint64_t checkpoint_pages = 0;
+  };
+
+  explicit Replayer(LogReader reader) : reader_(std::move(reader)) {}
+
+  const LogHeader& header() const { return reader_.header(); }
+
+  absl::Status OnExit(const vmm::ExitPoint& at) override;
+  int64_t OnClockRead(vmm::HostClock clock, int64_t live) override;
+  absl::Status BeforeEntry(vmm::ExecutionContext& ctx,
+                           bool at_position) override;
+  bool MayWaitWhenHalted() override { return false; }
+  void OnFinish(vmm::ExecutionContext& ctx, vmm::FinishReason reason,
+                uint32_t exit_code) override;
+
+  // After the machine stopped: the first divergence, if any; a log that
+  // could not be read (truncated, corrupt) is reported here too.
+  const std::optional<Divergence>& divergence() const { return divergence_; }
+  // The end entry was reached and matched.
+  bool completed() const { return completed_; }
+  const std::optional<EndEntry>& recorded_end() const { return end_; }
+  std::optional<Digest> replayed_digest() const { return digest_; }
+  Stats stats() const { return stats_; }
+
+ private:
+  // The next entry, read ahead; null at the end of the log (or on a read
+  // error, which is then a divergence).
+  const LogEntry* Peek();
+  void Pop() { next_.reset(); }
+  absl::Status Diverge(const LogPosition& at, std::string what);
+  absl::Status DeliverEventsAt(vmm::ExecutionContext& ctx);
+  absl::Status ApplyCheckpoint(vmm::ExecutionContext& ctx,
+                               const MicroCheckpoint& cp);
+
+  LogReader reader_;
+  std::optional<LogEntry> next_;
+  bool log_done_ = false;
+  LogPosition at_;
+  std::optional<Divergence> divergence_;
+  std::optional<EndEntry> end_;
+  std::optional<Digest> digest_;
+  bool completed_ = false;
+  Stats stats_;
+};
+
+}  // namespace ft::replay
+
+#endif  // FTVM_REPLAY_REPLAYER_H_
