@@ -6,9 +6,11 @@
 #include "lib/heap.h"
 
 const struct ftg_workload* const ftg_workloads[] = {
-    &ftg_workload_hello, &ftg_workload_compute, &ftg_workload_memdirty,
-    &ftg_workload_pio,   &ftg_workload_fault,   &ftg_workload_timer,
-    &ftg_workload_disk,  &ftg_workload_redis,   NULL,
+    &ftg_workload_hello,     &ftg_workload_compute,
+    &ftg_workload_memdirty,  &ftg_workload_pio,
+    &ftg_workload_fault,     &ftg_workload_timer,
+    &ftg_workload_disk,      &ftg_workload_redis,
+    &ftg_workload_tsccanary, NULL,
 };
 
 struct ftg_outcome ftg_bad_param(void) {

@@ -40,6 +40,7 @@ extern const struct ftg_workload ftg_workload_fault;
 extern const struct ftg_workload ftg_workload_timer;
 extern const struct ftg_workload ftg_workload_disk;
 extern const struct ftg_workload ftg_workload_redis;
+extern const struct ftg_workload ftg_workload_tsccanary;
 
 /* The whole command line, for workloads that look for devices on it. */
 extern const char* ftg_boot_cmdline;

@@ -15,7 +15,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "common/log.h"
+#include "replay/recorder.h"
+#include "replay/run_config.h"
 #include "tools/cli/args.h"
 #include "vmm/kvm/kvm_system.h"
 #include "vmm/machine.h"
@@ -166,6 +169,20 @@ int Run(const std::vector<std::string>& args) {
       "if absent (needs CAP_NET_ADMIN). MAC defaults to one derived from "
       "IFNAME (52:54:00:...).",
       &nets);
+  std::string record;
+  parser.AddString(
+      "record", "FILE",
+      "Record the run's execution log to FILE (a new file), for `ftlog "
+      "replay` and the FT secondary. The guest sees no difference but "
+      "timing.",
+      &record);
+  std::string latency_bound = "2ms";
+  parser.AddString(
+      "latency-bound", "DURATION",
+      "With --record: how long an interrupt or packet may wait for the "
+      "guest to exit by itself before the vCPU is kicked out and a "
+      "micro-checkpoint taken (e.g. 500us, 2ms).",
+      &latency_bound);
   parser.AddString("kvm", "PATH", "KVM device.", &kvm_device);
   parser.AddString("log-level", "LEVEL", "debug, info, warning or error.",
                    &log_level);
@@ -229,6 +246,31 @@ int Run(const std::vector<std::string>& args) {
                  std::string(kvm.status().message()).c_str());
     return kExitVmmError;
   }
+  std::unique_ptr<replay::Recorder> recorder;
+  if (!record.empty()) {
+    absl::Duration bound;
+    if (!absl::ParseDuration(latency_bound, &bound) ||
+        bound <= absl::ZeroDuration() || bound > absl::Seconds(10)) {
+      std::fprintf(stderr,
+                   "ftvm run: --latency-bound: '%s' is not a duration between "
+                   "1ns and 10s (e.g. 2ms)\n",
+                   latency_bound.c_str());
+      return kExitUsage;
+    }
+    opts.latency_bound = bound;
+    opts.log_dirty_pages = true;
+    absl::StatusOr<replay::LogHeader> header = replay::HeaderForRecording(opts);
+    absl::StatusOr<std::unique_ptr<replay::Recorder>> r =
+        header.ok() ? replay::Recorder::Create({.path = record}, *header)
+                    : header.status();
+    if (!r.ok()) {
+      std::fprintf(stderr, "ftvm: --record: %s\n",
+                   std::string(r.status().message()).c_str());
+      return kExitVmmError;
+    }
+    recorder = std::move(*r);
+    opts.hooks = recorder.get();
+  }
   absl::StatusOr<std::unique_ptr<vmm::Machine>> machine =
       vmm::Machine::Create(*kvm, opts);
   if (!machine.ok()) {
@@ -239,6 +281,24 @@ int Run(const std::vector<std::string>& args) {
   signals.Watch(machine->get());
   absl::StatusOr<vmm::MachineResult> result = (*machine)->Run();
   if (stats) PrintStats(**machine);
+  if (recorder) {
+    const replay::Recorder::Stats rs = recorder->stats();
+    if (stats) {
+      std::fprintf(stderr,
+                   "ftvm: stats record clock_reads=%llu events=%llu "
+                   "checkpoints=%llu checkpoint_pages=%llu log_bytes=%llu\n",
+                   static_cast<unsigned long long>(rs.clock_reads),
+                   static_cast<unsigned long long>(rs.events),
+                   static_cast<unsigned long long>(rs.checkpoints),
+                   static_cast<unsigned long long>(rs.checkpoint_pages),
+                   static_cast<unsigned long long>(rs.log_bytes));
+    }
+    if (!recorder->status().ok()) {
+      std::fprintf(stderr, "ftvm: --record: the log is incomplete: %s\n",
+                   std::string(recorder->status().message()).c_str());
+      return kExitVmmError;
+    }
+  }
   if (!result.ok()) {
     std::fprintf(stderr, "ftvm: %s\n",
                  std::string(result.status().message()).c_str());
