@@ -133,22 +133,28 @@ absl::Status Replayer::ApplyCheckpoint(vmm::ExecutionContext& ctx,
   return absl::OkStatus();
 }
 
+bool Replayer::CheckpointNext(uint64_t position) {
+  const LogEntry* next = Peek();
+  const auto* cp = next ? std::get_if<MicroCheckpoint>(next) : nullptr;
+  return cp != nullptr && cp->at.position.value() == position + 1;
+}
+
+bool Replayer::EnterGuest(vmm::ExecutionContext& ctx) {
+  return divergence_.has_value() || !CheckpointNext(ctx.position());
+}
+
 absl::Status Replayer::BeforeEntry(vmm::ExecutionContext& ctx,
-                                   bool /*at_position*/) {
+                                   bool at_position) {
   if (divergence_) return absl::AbortedError(divergence_->ToString());
-  FT_RETURN_IF_ERROR(DeliverEventsAt(ctx));
-  // The recorded guest was kicked out before its next exit: apply what it
-  // had done by then instead of running, then deliver what came there.
-  while (const LogEntry* next = Peek()) {
-    const auto* cp = std::get_if<MicroCheckpoint>(next);
-    if (cp == nullptr || cp->at.position.value() != ctx.position() + 1) {
-      break;
-    }
-    MicroCheckpoint checkpoint = std::move(*cp);
+  // Not at a position: the round after EnterGuest said no, where the
+  // recorded vCPU was kicked out. Apply what it had done by then instead of
+  // running, then deliver what came there.
+  if (!at_position && CheckpointNext(ctx.position())) {
+    MicroCheckpoint checkpoint = std::move(std::get<MicroCheckpoint>(*next_));
     Pop();
     FT_RETURN_IF_ERROR(ApplyCheckpoint(ctx, checkpoint));
-    FT_RETURN_IF_ERROR(DeliverEventsAt(ctx));
   }
+  FT_RETURN_IF_ERROR(DeliverEventsAt(ctx));
   if (divergence_) return absl::AbortedError(divergence_->ToString());
   // Entries left at this position that nothing consumed (e.g. a clock read
   // the replayed devices did not make) are a divergence.

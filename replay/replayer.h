@@ -55,6 +55,7 @@ class Replayer : public vmm::ExecutionHooks {
   int64_t OnClockRead(vmm::HostClock clock, int64_t live) override;
   absl::Status BeforeEntry(vmm::ExecutionContext& ctx,
                            bool at_position) override;
+  bool EnterGuest(vmm::ExecutionContext& ctx) override;
   bool MayWaitWhenHalted() override { return false; }
   void OnFinish(vmm::ExecutionContext& ctx, vmm::FinishReason reason,
                 uint32_t exit_code) override;
@@ -75,6 +76,8 @@ class Replayer : public vmm::ExecutionHooks {
   void Pop() { next_.reset(); }
   absl::Status Diverge(const LogPosition& at, std::string what);
   absl::Status DeliverEventsAt(vmm::ExecutionContext& ctx);
+  // The next entry is a checkpoint at the position after `position`.
+  bool CheckpointNext(uint64_t position);
   absl::Status ApplyCheckpoint(vmm::ExecutionContext& ctx,
                                const MicroCheckpoint& cp);
 

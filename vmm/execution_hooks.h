@@ -105,6 +105,11 @@ class ExecutionHooks {
   // halt that a pause interrupted). Delivers events (see the header
   // comment). An error stops the machine.
   virtual absl::Status BeforeEntry(ExecutionContext& ctx, bool at_position) = 0;
+  // After BeforeEntry and the interrupt decision that follows it: false if
+  // the guest must not run now, because the recorded vCPU was kicked out
+  // at this very point (a replayer whose next entry is a checkpoint at the
+  // next position); BeforeEntry is then called again, not at a position.
+  virtual bool EnterGuest(ExecutionContext& /*ctx*/) { return true; }
   // The guest is halted at the current position and nothing is pending:
   // true if the run may wait for more events (a recorder), false if it
   // must end here (a replayer whose log has nothing more for it).

@@ -474,10 +474,24 @@ ExitAction Machine::HandleExit(Vcpu& vcpu, const VmExit& exit) {
 }
 
 absl::StatusOr<EntryAction> Machine::BeforeEntry(Vcpu& vcpu) {
+  // A replayer whose recording was kicked out right after this point (a
+  // checkpoint follows with no exit between) goes round again without
+  // entering the guest: the next round applies the checkpoint, exactly
+  // where the recorder's kick returned.
+  while (true) {
+    FT_ASSIGN_OR_RETURN(EntryAction action, PrepareEntry(vcpu));
+    if (action != EntryAction::kEnter || options_.hooks == nullptr ||
+        options_.hooks->EnterGuest(*this)) {
+      return action;
+    }
+  }
+}
+
+absl::StatusOr<EntryAction> Machine::PrepareEntry(Vcpu& vcpu) {
   // Asynchronous events reach device models only here, with the vCPU stopped
-  // outside KVM_RUN. After a guest-initiated exit this is a replay position.
-  // After a kick (Wake while the guest computed) it is not: that is where
-  // the record/replay layer will take a micro-checkpoint before delivering.
+  // outside KVM_RUN. After a guest-initiated exit this is a position. After
+  // a kick (Wake while the guest computed) it is not: with hooks, that is
+  // where a micro-checkpoint is taken before delivering.
   const uint64_t position_before = position_;
   if (options_.hooks != nullptr) {
     absl::Status s = options_.hooks->BeforeEntry(*this, at_position_);

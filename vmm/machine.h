@@ -184,6 +184,8 @@ class Machine : public VcpuExitHandler, private ExecutionContext {
   // (IF, interrupt shadow, events in flight) rather than from kvm_run.
   absl::StatusOr<bool> CanInjectFromState(Vcpu& vcpu);
   void ArmLatencyKick();
+  // One round of BeforeEntry: events, checkpoints, interrupt injection.
+  absl::StatusOr<EntryAction> PrepareEntry(Vcpu& vcpu);
   // vCPU `index` if it is paused or not running, else an error.
   absl::StatusOr<Vcpu*> StoppedVcpu(uint32_t index);
   void Finish(MachineResult result);

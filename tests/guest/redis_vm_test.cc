@@ -23,6 +23,7 @@
 #include "tests/support/background.h"
 #include "tests/support/netns.h"
 #include "tests/support/redis_cli.h"
+#include "tests/support/subprocess.h"
 #include "tests/support/vm_launcher.h"
 
 namespace ftguest_test {
@@ -106,21 +107,23 @@ class RedisVmTest : public ::testing::TestWithParam<std::string> {
         << image_ << ": " << std::strerror(errno);
   }
 
-  // Starts the VMM in the namespace with the guest on the image.
-  void Start(const std::string& cmdline) {
+  // Starts the VMM in the namespace with the guest on the image; `extra`
+  // goes at the end of the VMM's command line.
+  void Start(const std::string& cmdline,
+             const std::vector<std::string>& extra = {}) {
     vm_.reset();
     log_ = dir_ + "/boot" + std::to_string(++boots_) + ".log";
-    auto vm = BackgroundProcess::Start(
-        ns_->Wrap(launcher_.argv(
-            {.tap = kTap, .mac = kMac, .disk = image_, .cmdline = cmdline})),
-        log_);
+    std::vector<std::string> argv = launcher_.argv(
+        {.tap = kTap, .mac = kMac, .disk = image_, .cmdline = cmdline});
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto vm = BackgroundProcess::Start(ns_->Wrap(argv), log_);
     ASSERT_TRUE(vm.ok()) << vm.status();
     vm_ = std::move(*vm);
   }
 
   // Boots the guest on the image and waits until it answers PING.
-  void Boot() {
-    ASSERT_NO_FATAL_FAILURE(Start(kCmdline));
+  void Boot(const std::vector<std::string>& extra = {}) {
+    ASSERT_NO_FATAL_FAILURE(Start(kCmdline, extra));
     ASSERT_TRUE(
         cli_->WaitForPong(absl::Seconds(60), [this] { return vm_->Running(); }))
         << "the guest never answered PING" << Describe();
@@ -272,6 +275,54 @@ TEST_P(RedisVmTest, RedisBenchmarkCompletes) {
        {"ftguest: redis: shutdown ", "ftguest: redis: virtio-net ",
         "ftguest: redis: virtio-blk "})
     std::cout << GuestLine(p) << "\n";
+}
+
+// ftvm only: the redis guest recorded while redis-benchmark and redis-cli
+// drive it from the namespace, then replayed offline from the log alone
+// (no TAP, no disk): zero divergences, the same guest output, the same
+// final state digest.
+TEST_P(RedisVmTest, ARunUnderLoadIsRecordedAndReplays) {
+  if (launcher_.name != "ftvm") GTEST_SKIP() << "recording is ftvm's";
+  const std::string ftlog = Getenv("FTLOG");
+  ASSERT_FALSE(ftlog.empty()) << "FTLOG is not set (run through meson test)";
+  const std::string record = dir_ + "/redis.ftlog";
+  ASSERT_NO_FATAL_FAILURE(Boot({"--record", record}));
+  EXPECT_EQ(cli_->Cmd({"SET", "recorded", "yes"}), "OK");
+  for (const char* pipeline : {"1", "16"}) {
+    auto r = cli_->Benchmark(
+        {"-q", "-n", "3200", "-t", "set,get,incr", "-P", pipeline});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->exit_code, 0) << r->out << r->err;
+  }
+  EXPECT_EQ(cli_->Cmd({"GET", "counter:__rand_int__"}), "6400");
+  ASSERT_NO_FATAL_FAILURE(Shutdown(3));
+  const std::string recorded = vm_->Output();
+
+  // The image is gone for the replay: everything comes from the log.
+  std::filesystem::remove(image_);
+  auto rep = ft::testing::RunSubprocess(
+      {.argv = {ftlog, "replay", "--console", record},
+       .timeout = absl::Minutes(5)});
+  ASSERT_TRUE(rep.ok()) << rep.status();
+  EXPECT_EQ(rep->exit_code, 0) << rep->out << rep->err;
+  EXPECT_NE(rep->out.find("divergences: 0"), std::string::npos) << rep->out;
+  EXPECT_NE(rep->out.find("(as recorded)"), std::string::npos) << rep->out;
+  // Every guest line of the recorded run, in order, from the replay.
+  std::string recorded_guest, replayed_guest;
+  for (const std::string& l : Lines(recorded))
+    if (l.rfind("ftguest:", 0) == 0) recorded_guest += l + "\n";
+  for (const std::string& l : Lines(rep->out))
+    if (l.rfind("ftguest:", 0) == 0) replayed_guest += l + "\n";
+  EXPECT_EQ(replayed_guest, recorded_guest);
+  std::cout << rep->out.substr(rep->out.find("replayed "));
+  if (HasFailure()) {
+    // Worth reading with `ftlog dump`.
+    const std::string kept =
+        ::testing::TempDir() + "/redis_" + std::to_string(getpid()) + ".ftlog";
+    std::filesystem::copy_file(
+        record, kept, std::filesystem::copy_options::overwrite_existing);
+    std::cout << "log kept in " << kept << "\n";
+  }
 }
 
 TEST_P(RedisVmTest, AMissingAddressIsACommandLineError) {
