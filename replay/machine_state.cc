@@ -81,6 +81,12 @@ uint64_t MemoryDigest(const vmm::GuestMemory& memory) {
   return h;
 }
 
+uint64_t OutputHash(std::span<const uint8_t> bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (uint8_t b : bytes) h = (h ^ b) * 0x100000001b3ull;
+  return h;
+}
+
 Digest MachineDigest(const vmm::VcpuSnapshot& vcpu,
                      const vmm::GuestMemory& memory) {
   return Digest{.registers_hash = vmm::RegistersDigest(vcpu),

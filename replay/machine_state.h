@@ -7,6 +7,7 @@
 #define FTVM_REPLAY_MACHINE_STATE_H_
 
 #include <cstdint>
+#include <span>
 
 #include "absl/status/statusor.h"
 #include "replay/log_entry.h"
@@ -24,6 +25,9 @@ absl::Status FromLogVcpu(const VcpuState& state, vmm::VcpuSnapshot& into);
 // A 64-bit digest of all of guest memory, region by region, 8 bytes at a
 // time (fast enough to take at every checkpoint of a 256 MiB guest).
 uint64_t MemoryDigest(const vmm::GuestMemory& memory);
+
+// The hash an output marker carries of the output's bytes (FNV-1a).
+uint64_t OutputHash(std::span<const uint8_t> bytes);
 
 Digest MachineDigest(const vmm::VcpuSnapshot& vcpu,
                      const vmm::GuestMemory& memory);

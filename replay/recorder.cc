@@ -40,6 +40,16 @@ int64_t Recorder::OnClockRead(vmm::HostClock clock, int64_t live) {
   return live;
 }
 
+void Recorder::OnOutput(vmm::OutputKind kind, uint32_t device,
+                        std::span<const uint8_t> bytes) {
+  Append(OutputMarker{.at = at_,
+                      .kind = static_cast<OutputKind>(kind),
+                      .device = device,
+                      .length = bytes.size(),
+                      .hash = OutputHash(bytes)});
+  outputs_.fetch_add(1, std::memory_order_relaxed);
+}
+
 absl::Status Recorder::TakeCheckpoint(vmm::ExecutionContext& ctx) {
   FT_ASSIGN_OR_RETURN(vmm::VcpuSnapshot vcpu, ctx.SaveVcpu());
   const uint64_t position = ctx.AdvancePosition();
@@ -109,6 +119,7 @@ Recorder::Stats Recorder::stats() const {
                .events = events_.load(),
                .checkpoints = checkpoints_.load(),
                .checkpoint_pages = checkpoint_pages_.load(),
+               .outputs = outputs_.load(),
                .log_bytes = log_bytes_.load()};
 }
 

@@ -32,6 +32,7 @@ class Recorder : public vmm::ExecutionHooks {
     uint64_t events = 0;
     uint64_t checkpoints = 0;
     uint64_t checkpoint_pages = 0;
+    uint64_t outputs = 0;
     uint64_t log_bytes = 0;
   };
 
@@ -42,6 +43,8 @@ class Recorder : public vmm::ExecutionHooks {
   int64_t OnClockRead(vmm::HostClock clock, int64_t live) override;
   absl::Status BeforeEntry(vmm::ExecutionContext& ctx,
                            bool at_position) override;
+  void OnOutput(vmm::OutputKind kind, uint32_t device,
+                std::span<const uint8_t> bytes) override;
   bool MayWaitWhenHalted() override { return true; }
   void OnFinish(vmm::ExecutionContext& ctx, vmm::FinishReason reason,
                 uint32_t exit_code) override;
@@ -59,7 +62,7 @@ class Recorder : public vmm::ExecutionHooks {
   LogPosition at_;  // the current position
   absl::Status error_;
   std::atomic<uint64_t> clock_reads_{0}, events_{0}, checkpoints_{0},
-      checkpoint_pages_{0}, log_bytes_{0};
+      checkpoint_pages_{0}, outputs_{0}, log_bytes_{0};
 };
 
 // The log's end reason for how a machine stopped.

@@ -91,6 +91,37 @@ int64_t Replayer::OnClockRead(vmm::HostClock clock, int64_t live) {
   return value;
 }
 
+void Replayer::OnOutput(vmm::OutputKind kind, uint32_t device,
+                        std::span<const uint8_t> bytes) {
+  if (divergence_) return;
+  const LogEntry* next = Peek();
+  const auto* marker = next ? std::get_if<OutputMarker>(next) : nullptr;
+  const auto want_kind = static_cast<OutputKind>(kind);
+  const char* what =
+      want_kind == OutputKind::kNetPacket ? "a sent frame" : "a disk write";
+  if (marker == nullptr || marker->at.position != at_.position) {
+    Diverge(at_, absl::StrFormat("%s of %u bytes that the log does not have "
+                                 "here (next entry: %s at %s)",
+                                 what, bytes.size(),
+                                 next ? EntryKindName(*next) : "none",
+                                 next ? EntryPosition(*next).ToString() : "-"))
+        .IgnoreError();
+    return;
+  }
+  if (marker->kind != want_kind || marker->device != device ||
+      marker->length != bytes.size() || marker->hash != OutputHash(bytes)) {
+    Diverge(at_, absl::StrFormat("%s on device %u differs from the recorded "
+                                 "output (%u bytes, hash %016x; replayed %u "
+                                 "bytes, hash %016x)",
+                                 what, device, marker->length, marker->hash,
+                                 bytes.size(), OutputHash(bytes)))
+        .IgnoreError();
+    return;
+  }
+  Pop();
+  ++stats_.outputs;
+}
+
 absl::Status Replayer::DeliverEventsAt(vmm::ExecutionContext& ctx) {
   while (const LogEntry* next = Peek()) {
     const auto* event = std::get_if<AsyncEventEntry>(next);

@@ -6,6 +6,8 @@
 //     match the log's;
 //   - each clock read returns the logged value, and must come at the
 //     position and from the clock the log says;
+//   - every output (a frame sent, a disk write) must match the log's
+//     marker at that position: device, length and hash of its bytes;
 //   - logged events are delivered at their position; logged checkpoints are
 //     applied instead of running (the recorded guest was kicked there);
 //   - at the end, the reason, exit code and state digest (registers and all
@@ -45,6 +47,7 @@ class Replayer : public vmm::ExecutionHooks {
     uint64_t events = 0;
     uint64_t checkpoints = 0;
     uint64_t checkpoint_pages = 0;
+    uint64_t outputs = 0;  // checked against the log's markers
   };
 
   explicit Replayer(LogReader reader) : reader_(std::move(reader)) {}
@@ -55,6 +58,8 @@ class Replayer : public vmm::ExecutionHooks {
   int64_t OnClockRead(vmm::HostClock clock, int64_t live) override;
   absl::Status BeforeEntry(vmm::ExecutionContext& ctx,
                            bool at_position) override;
+  void OnOutput(vmm::OutputKind kind, uint32_t device,
+                std::span<const uint8_t> bytes) override;
   bool EnterGuest(vmm::ExecutionContext& ctx) override;
   bool MayWaitWhenHalted() override { return false; }
   void OnFinish(vmm::ExecutionContext& ctx, vmm::FinishReason reason,

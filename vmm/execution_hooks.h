@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,9 @@ struct ExitPoint {
 };
 
 enum class HostClock : uint8_t { kMonotonic = 0, kRealtime = 1 };
+
+// The same values as replay::OutputKind.
+enum class OutputKind : uint8_t { kNetPacket = 0, kDiskWrite = 1 };
 
 // Why a run ended: MachineResult::Reason's values (machine.cc checks).
 enum class FinishReason : int {
@@ -105,6 +109,13 @@ class ExecutionHooks {
   // halt that a pause interrupted). Delivers events (see the header
   // comment). An error stops the machine.
   virtual absl::Status BeforeEntry(ExecutionContext& ctx, bool at_position) = 0;
+  // The guest produced an output (a frame handed to NIC `device`, a write
+  // submitted to disk `device`), at the current position, on the vCPU
+  // thread. A recorder marks it in the log (the FT primary will hold it
+  // there until the secondary has the log up to it); a replayer checks it
+  // against the log's marker.
+  virtual void OnOutput(OutputKind /*kind*/, uint32_t /*device*/,
+                        std::span<const uint8_t> /*bytes*/) {}
   // After BeforeEntry and the interrupt decision that follows it: false if
   // the guest must not run now, because the recorded vCPU was kicked out
   // at this very point (a replayer whose next entry is a checkpoint at the

@@ -67,6 +67,46 @@ static_assert(static_cast<int>(MachineResult::Reason::kFailed) ==
 static_assert(static_cast<int>(MachineResult::Reason::kStopped) ==
               static_cast<int>(FinishReason::kStopped));
 
+// Back ends as the hooks see them: every output passes OnOutput first.
+class HookedNetBackend : public NetBackend {
+ public:
+  HookedNetBackend(std::unique_ptr<NetBackend> inner, ExecutionHooks* hooks,
+                   uint32_t device)
+      : inner_(std::move(inner)), hooks_(hooks), device_(device) {}
+  void Connect(AsyncEventPoster poster) override { inner_->Connect(poster); }
+  void Transmit(std::span<const uint8_t> frame) override {
+    hooks_->OnOutput(OutputKind::kNetPacket, device_, frame);
+    inner_->Transmit(frame);
+  }
+  void ReleaseRx(size_t frames) override { inner_->ReleaseRx(frames); }
+
+ private:
+  std::unique_ptr<NetBackend> inner_;
+  ExecutionHooks* hooks_;
+  uint32_t device_;
+};
+
+class HookedBlockBackend : public BlockBackend {
+ public:
+  HookedBlockBackend(std::unique_ptr<BlockBackend> inner, ExecutionHooks* hooks,
+                     uint32_t device)
+      : inner_(std::move(inner)), hooks_(hooks), device_(device) {}
+  uint64_t size_bytes() const override { return inner_->size_bytes(); }
+  bool read_only() const override { return inner_->read_only(); }
+  void Connect(AsyncEventPoster poster) override { inner_->Connect(poster); }
+  void Submit(BlockRequest request) override {
+    if (request.op == BlockRequest::Op::kWrite) {
+      hooks_->OnOutput(OutputKind::kDiskWrite, device_, request.data);
+    }
+    inner_->Submit(std::move(request));
+  }
+
+ private:
+  std::unique_ptr<BlockBackend> inner_;
+  ExecutionHooks* hooks_;
+  uint32_t device_;
+};
+
 const char* MachineReasonName(MachineResult::Reason reason) {
   switch (reason) {
     case MachineResult::Reason::kPowerOff:
@@ -161,6 +201,10 @@ absl::StatusOr<std::string> Machine::AttachVirtioDevices() {
           RawImage::Open({.path = disk.path, .read_only = disk.read_only}));
       backend = std::make_unique<FileBlockBackend>(std::move(image));
     }
+    if (options_.hooks != nullptr) {
+      backend = std::make_unique<HookedBlockBackend>(
+          std::move(backend), options_.hooks, static_cast<uint32_t>(i));
+    }
     FT_ASSIGN_OR_RETURN(
         std::unique_ptr<VirtioBlk> blk,
         VirtioBlk::Create({.backend = std::move(backend),
@@ -170,29 +214,27 @@ absl::StatusOr<std::string> Machine::AttachVirtioDevices() {
   }
   for (const NetSpec& spec : options_.nets) {
     const MacAddress mac = spec.mac ? *spec.mac : DefaultMac(spec.tap);
+    const auto nic = static_cast<uint32_t>(nets_.size());
+    std::unique_ptr<NetBackend> backend;
     if (options_.replay) {
-      FT_ASSIGN_OR_RETURN(
-          std::unique_ptr<VirtioNet> net,
-          VirtioNet::Create(
-              {.backend = std::make_unique<InertNetBackend>(), .mac = mac}));
-      nets_.push_back(net.get());
-      FT_ASSIGN_OR_RETURN(std::string token, AddVirtioDevice(std::move(net)));
-      tokens += token;
-      continue;
+      backend = std::make_unique<InertNetBackend>();
+    } else {
+      FT_ASSIGN_OR_RETURN(Tap tap, Tap::Open({.name = spec.tap}));
+      auto tap_backend =
+          std::make_unique<TapNetBackend>(std::move(tap), loop_.get());
+      taps_.push_back(tap_backend.get());
+      backend = std::move(tap_backend);
     }
-    FT_ASSIGN_OR_RETURN(Tap tap, Tap::Open({.name = spec.tap}));
-    auto backend = std::make_unique<TapNetBackend>(std::move(tap), loop_.get());
-    TapNetBackend* raw_backend = backend.get();
+    if (options_.hooks != nullptr) {
+      backend = std::make_unique<HookedNetBackend>(std::move(backend),
+                                                   options_.hooks, nic);
+    }
     FT_ASSIGN_OR_RETURN(
         std::unique_ptr<VirtioNet> net,
-        VirtioNet::Create(
-            {.backend = std::move(backend),
-             .mac = spec.mac ? *spec.mac : DefaultMac(spec.tap)}));
-    VirtioNet* raw_net = net.get();
+        VirtioNet::Create({.backend = std::move(backend), .mac = mac}));
+    nets_.push_back(net.get());
     FT_ASSIGN_OR_RETURN(std::string token, AddVirtioDevice(std::move(net)));
     tokens += token;
-    nets_.push_back(raw_net);
-    taps_.push_back(raw_backend);
   }
   return tokens;
 }

@@ -307,6 +307,9 @@ TEST_P(RedisVmTest, ARunUnderLoadIsRecordedAndReplays) {
   EXPECT_EQ(rep->exit_code, 0) << rep->out << rep->err;
   EXPECT_NE(rep->out.find("divergences: 0"), std::string::npos) << rep->out;
   EXPECT_NE(rep->out.find("(as recorded)"), std::string::npos) << rep->out;
+  // Every frame the guest sent and every disk write was checked.
+  EXPECT_EQ(rep->out.find(", 0 outputs checked"), std::string::npos)
+      << rep->out;
   // Every guest line of the recorded run, in order, from the replay.
   std::string recorded_guest, replayed_guest;
   for (const std::string& l : Lines(recorded))

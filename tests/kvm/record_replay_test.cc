@@ -170,6 +170,9 @@ TEST_F(RecordReplayTest, DiskWithMicroCheckpoints) {
   EXPECT_EQ(replayed, recorded);
   EXPECT_FALSE(std::filesystem::exists(image)) << "the replay wrote a disk";
   EXPECT_EQ(replayer->stats().checkpoints, record_stats_.checkpoints);
+  // Every disk write of the recording was matched by the replay's.
+  EXPECT_GT(record_stats_.outputs, 0u);
+  EXPECT_EQ(replayer->stats().outputs, record_stats_.outputs);
   std::printf(
       "disk: %llu events, %llu checkpoints (%llu pages)\n",
       static_cast<unsigned long long>(replayer->stats().events),

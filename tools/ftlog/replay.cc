@@ -104,12 +104,13 @@ int RunReplay(const std::vector<std::string>& args) {
   const replay::Replayer::Stats s = replayer.stats();
   std::printf(
       "replayed %llu positions: %llu clock reads, %llu events, %llu "
-      "micro-checkpoints (%llu pages)\n",
+      "micro-checkpoints (%llu pages), %llu outputs checked\n",
       static_cast<unsigned long long>(s.positions),
       static_cast<unsigned long long>(s.clock_reads),
       static_cast<unsigned long long>(s.events),
       static_cast<unsigned long long>(s.checkpoints),
-      static_cast<unsigned long long>(s.checkpoint_pages));
+      static_cast<unsigned long long>(s.checkpoint_pages),
+      static_cast<unsigned long long>(s.outputs));
   if (!result.ok()) {
     std::fprintf(stderr, "ftlog replay: %s\n",
                  std::string(result.status().message()).c_str());

@@ -286,11 +286,13 @@ int Run(const std::vector<std::string>& args) {
     if (stats) {
       std::fprintf(stderr,
                    "ftvm: stats record clock_reads=%llu events=%llu "
-                   "checkpoints=%llu checkpoint_pages=%llu log_bytes=%llu\n",
+                   "checkpoints=%llu checkpoint_pages=%llu outputs=%llu "
+                   "log_bytes=%llu\n",
                    static_cast<unsigned long long>(rs.clock_reads),
                    static_cast<unsigned long long>(rs.events),
                    static_cast<unsigned long long>(rs.checkpoints),
                    static_cast<unsigned long long>(rs.checkpoint_pages),
+                   static_cast<unsigned long long>(rs.outputs),
                    static_cast<unsigned long long>(rs.log_bytes));
     }
     if (!recorder->status().ok()) {
