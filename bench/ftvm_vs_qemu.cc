@@ -15,6 +15,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "bench/bench_util.h"
 #include "ftguest/reference.h"
 #include "tests/support/qemu.h"
 #include "tests/support/subprocess.h"
@@ -32,17 +33,6 @@ struct Config {
   std::string compute_rounds = "8";
   std::string pio_count = "20000";
 };
-
-// The integer after "key=" in the guest's output, if present.
-std::optional<uint64_t> Field(const std::string& out, const std::string& key) {
-  size_t at = out.find(" " + key + "=");
-  if (at == std::string::npos) return std::nullopt;
-  at += key.size() + 2;
-  size_t end = out.find_first_not_of("0123456789", at);
-  uint64_t v;
-  if (!absl::SimpleAtoi(out.substr(at, end - at), &v)) return std::nullopt;
-  return v;
-}
 
 struct Sample {
   double guest_value;  // the workload's own timing
@@ -70,7 +60,7 @@ std::optional<Sample> RunOnce(const Config& c, bool qemu,
   const int want = qemu ? testing::QemuExitStatus(FTG_EXIT_OK) : FTG_EXIT_OK;
   const std::string line = absl::StrFormat(
       "ftguest: workload=%s result=%016x status=ok", workload, expected);
-  auto value = Field(r->out, field);
+  auto value = FieldValue(r->out, field);
   if (r->exit_code != want || r->out.find(line) == std::string::npos ||
       !value) {
     std::fprintf(stderr, "%s: bad run (exit %d), output:\n%s%s\n", who,
@@ -79,12 +69,6 @@ std::optional<Sample> RunOnce(const Config& c, bool qemu,
   }
   return Sample{static_cast<double>(*value),
                 absl::ToDoubleMilliseconds(r->wall)};
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 struct Series {

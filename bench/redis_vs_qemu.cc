@@ -33,6 +33,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "bench/bench_util.h"
 #include "tests/support/background.h"
 #include "tests/support/netns.h"
 #include "tests/support/redis_cli.h"
@@ -61,39 +62,6 @@ struct Sample {
   double p99_ms = 0;
   std::optional<double> exits_per_request;
 };
-
-// Parses the data line of `redis-benchmark --csv` for one test:
-// "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms",
-// "p95_latency_ms","p99_latency_ms","max_latency_ms".
-std::optional<Sample> ParseCsv(const std::string& out,
-                               const std::string& test) {
-  for (absl::string_view line : absl::StrSplit(out, '\n')) {
-    std::vector<std::string> f;
-    for (absl::string_view field : absl::StrSplit(line, ',')) {
-      f.emplace_back(absl::StripPrefix(absl::StripSuffix(field, "\""), "\""));
-    }
-    if (f.size() < 8 || f[0] != test) continue;
-    Sample s;
-    if (absl::SimpleAtod(f[1], &s.rps) && absl::SimpleAtod(f[4], &s.p50_ms) &&
-        absl::SimpleAtod(f[6], &s.p99_ms)) {
-      return s;
-    }
-  }
-  return std::nullopt;
-}
-
-// The integer after " key=" in `line`.
-std::optional<uint64_t> Field(const std::string& line, const std::string& key) {
-  size_t at = line.find(" " + key + "=");
-  if (at == std::string::npos) return std::nullopt;
-  at += key.size() + 2;
-  uint64_t v;
-  if (!absl::SimpleAtoi(
-          line.substr(at, line.find_first_not_of("0123456789", at) - at), &v)) {
-    return std::nullopt;
-  }
-  return v;
-}
 
 // KVM's exit count of a running VM, or nullopt if it cannot be read.
 class ExitCounter {
@@ -127,7 +95,7 @@ class FtvmExits : public ExitCounter {
         const std::string line = out.substr(at, out.find('\n', at) - at);
         if (line.find('\n') == std::string::npos &&
             out.find('\n', at) != std::string::npos) {
-          return Field(line, "exits");
+          return FieldValue(line, "exits");
         }
       }
       absl::SleepFor(absl::Milliseconds(5));
@@ -213,12 +181,6 @@ class QmpExits : public ExitCounter {
   int fd_ = -1;
 };
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 struct Measure {
   std::string test;  // SET, GET, INCR
   int pipeline;
@@ -277,7 +239,12 @@ bool OneBoot(const testing::VmLauncher& launcher,
                            absl::Minutes(5));
     const std::optional<uint64_t> e1 = exits->Read();
     std::optional<Sample> s;
-    if (r.ok() && r->exit_code == 0) s = ParseCsv(r->out, m.test);
+    if (r.ok() && r->exit_code == 0) {
+      if (auto csv = ParseRedisBenchmarkCsv(r->out, m.test)) {
+        s = Sample{
+            .rps = csv->rps, .p50_ms = csv->p50_ms, .p99_ms = csv->p99_ms};
+      }
+    }
     if (!s) {
       std::fprintf(
           stderr, "%s: redis-benchmark %s failed: %s%s\n",
