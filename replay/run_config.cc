@@ -5,12 +5,34 @@
 #include "absl/strings/str_format.h"
 #include "common/status.h"
 #include "replay/file_identity.h"
+#include "vmm/kvm/cpuid.h"
 
 namespace ft::replay {
 
+namespace {
+
+// The CPUID vCPU 0 of a machine on `kvm` gets, as the log carries it.
+std::vector<CpuidEntry> GuestCpuid(const vmm::KvmSystem& kvm, uint32_t vcpus) {
+  std::vector<CpuidEntry> out;
+  for (const kvm_cpuid_entry2& e : vmm::BuildGuestCpuid(
+           kvm.supported_cpuid(), {.vcpu_index = 0, .vcpu_count = vcpus})) {
+    out.push_back({.function = e.function,
+                   .index = e.index,
+                   .flags = e.flags,
+                   .eax = e.eax,
+                   .ebx = e.ebx,
+                   .ecx = e.ecx,
+                   .edx = e.edx});
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<LogHeader> HeaderForRecording(
-    const vmm::MachineOptions& options) {
+    const vmm::KvmSystem& kvm, const vmm::MachineOptions& options) {
   LogHeader h;
+  h.guest.cpuid = GuestCpuid(kvm, options.vcpus);
   h.writer = "ftvm 0.1.0";
   h.guest.memory_bytes = options.memory_bytes;
   h.guest.vcpus = options.vcpus;
@@ -35,7 +57,8 @@ absl::StatusOr<LogHeader> HeaderForRecording(
 }
 
 absl::StatusOr<vmm::MachineOptions> OptionsForReplay(
-    const LogHeader& header, const std::string& kernel_path) {
+    const vmm::KvmSystem& kvm, const LogHeader& header,
+    const std::string& kernel_path) {
   if (!std::holds_alternative<BootFromKernel>(header.initial_state)) {
     return absl::UnimplementedError(
         "the log starts from a snapshot; this ftvm replays only runs that "
@@ -52,6 +75,11 @@ absl::StatusOr<vmm::MachineOptions> OptionsForReplay(
         "same kernel (--kernel FILE)",
         o.kernel_path, header.guest.kernel.path,
         header.guest.kernel.size_bytes));
+  }
+  if (GuestCpuid(kvm, header.guest.vcpus) != header.guest.cpuid) {
+    return absl::FailedPreconditionError(
+        "this host gives the guest another CPUID than the recording host "
+        "did: a replay here could diverge (replay on the same kind of host)");
   }
   o.memory_bytes = header.guest.memory_bytes;
   o.vcpus = header.guest.vcpus;

@@ -15,16 +15,19 @@
 
 namespace ft::replay {
 
-// The header for recording a machine built from `options` (the kernel is
-// identified by size and SHA-256, disks by path and size).
+// The header for recording a machine built from `options` on `kvm` (the
+// kernel is identified by size and SHA-256, disks by path and size; the
+// guest's CPUID as this host gives it).
 absl::StatusOr<LogHeader> HeaderForRecording(
-    const vmm::MachineOptions& options);
+    const vmm::KvmSystem& kvm, const vmm::MachineOptions& options);
 
-// Options for replaying a log with `header`. `kernel_path` overrides the
-// recorded path (empty: the recorded one); its size and SHA-256 must match
-// the recorded ones. The caller sets hooks.
+// Options for replaying a log with `header` on `kvm`. `kernel_path`
+// overrides the recorded path (empty: the recorded one); its size and
+// SHA-256 must match the recorded ones, and this host must give the guest
+// the recorded CPUID (a guest may branch on it). The caller sets hooks.
 absl::StatusOr<vmm::MachineOptions> OptionsForReplay(
-    const LogHeader& header, const std::string& kernel_path);
+    const vmm::KvmSystem& kvm, const LogHeader& header,
+    const std::string& kernel_path);
 
 }  // namespace ft::replay
 

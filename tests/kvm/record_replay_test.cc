@@ -58,7 +58,7 @@ class RecordReplayTest : public testing::KvmTest {
     opts.log_dirty_pages = true;
     testing::Console console;
     opts.console = console.Sink();
-    auto header = HeaderForRecording(opts);
+    auto header = HeaderForRecording(*kvm_, opts);
     EXPECT_TRUE(header.ok()) << header.status();
     if (!header.ok()) return "";
     auto recorder =
@@ -83,7 +83,7 @@ class RecordReplayTest : public testing::KvmTest {
     EXPECT_TRUE(reader.ok()) << reader.status();
     if (!reader.ok()) return "";
     auto replayer = std::make_unique<Replayer>(std::move(*reader));
-    auto opts = OptionsForReplay(replayer->header(), "");
+    auto opts = OptionsForReplay(*kvm_, replayer->header(), "");
     EXPECT_TRUE(opts.ok()) << opts.status();
     if (!opts.ok()) return "";
     testing::Console console;
@@ -114,6 +114,7 @@ class RecordReplayTest : public testing::KvmTest {
     EXPECT_EQ(*replayer->recorded_end()->final_digest,
               *replayer->replayed_digest());
     EXPECT_EQ(replayed, recorded);
+    EXPECT_FALSE(replayer->header().guest.cpuid.empty());
     const auto s = replayer->stats();
     std::printf(
         "%s: %llu positions, %llu clock reads, %llu events, %llu "

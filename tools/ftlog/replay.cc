@@ -76,7 +76,13 @@ int RunReplay(const std::vector<std::string>& args) {
     return kExitBadLog;
   }
   replay::Replayer replayer(std::move(*reader));
-  auto opts = replay::OptionsForReplay(replayer.header(), kernel);
+  auto kvm = vmm::KvmSystem::Open({.device = kvm_device});
+  if (!kvm.ok()) {
+    std::fprintf(stderr, "ftlog replay: %s\n",
+                 std::string(kvm.status().message()).c_str());
+    return kExitNoKvm;
+  }
+  auto opts = replay::OptionsForReplay(*kvm, replayer.header(), kernel);
   if (!opts.ok()) {
     std::fprintf(stderr, "ftlog replay: %s\n",
                  std::string(opts.status().message()).c_str());
@@ -88,12 +94,6 @@ int RunReplay(const std::vector<std::string>& args) {
     if (console) std::fwrite(line.data(), 1, line.size(), stdout);
   };
   opts->hooks = &replayer;
-  auto kvm = vmm::KvmSystem::Open({.device = kvm_device});
-  if (!kvm.ok()) {
-    std::fprintf(stderr, "ftlog replay: %s\n",
-                 std::string(kvm.status().message()).c_str());
-    return kExitNoKvm;
-  }
   auto machine = vmm::Machine::Create(*kvm, *opts);
   if (!machine.ok()) {
     std::fprintf(stderr, "ftlog replay: %s\n",

@@ -259,7 +259,8 @@ int Run(const std::vector<std::string>& args) {
     }
     opts.latency_bound = bound;
     opts.log_dirty_pages = true;
-    absl::StatusOr<replay::LogHeader> header = replay::HeaderForRecording(opts);
+    absl::StatusOr<replay::LogHeader> header =
+        replay::HeaderForRecording(*kvm, opts);
     absl::StatusOr<std::unique_ptr<replay::Recorder>> r =
         header.ok() ? replay::Recorder::Create({.path = record}, *header)
                     : header.status();
