@@ -359,8 +359,8 @@ int Main(int argc, char** argv) {
   auto p50 = [](const Sample& s) { return std::optional(s.p50_ms); };
   auto p99 = [](const Sample& s) { return std::optional(s.p99_ms); };
   auto epr = [](const Sample& s) { return s.exits_per_request; };
-  auto fmt = [](std::optional<double> v, const char* f) {
-    return v ? absl::StrFormat(f, *v) : std::string("n/a");
+  auto fmt = [](std::optional<double> v, int decimals) {
+    return v ? absl::StrFormat("%.*f", decimals, *v) : std::string("n/a");
   };
   std::printf(
       "\nredis-benchmark -c 50 against the guest, ftvm vs QEMU microvm, "
@@ -374,14 +374,14 @@ int Main(int argc, char** argv) {
   for (const Measure& m : measures) {
     const auto f = med("ftvm", m, rps), q = med("qemu", m, rps);
     std::printf("%-10s %11s %11s %6s | %7s %7s | %7s %7s | %9s %9s\n",
-                m.key().c_str(), fmt(f, "%.0f").c_str(), fmt(q, "%.0f").c_str(),
+                m.key().c_str(), fmt(f, 0).c_str(), fmt(q, 0).c_str(),
                 (f && q) ? absl::StrFormat("%.3f", *f / *q).c_str() : "n/a",
-                fmt(med("ftvm", m, p50), "%.3f").c_str(),
-                fmt(med("qemu", m, p50), "%.3f").c_str(),
-                fmt(med("ftvm", m, p99), "%.3f").c_str(),
-                fmt(med("qemu", m, p99), "%.3f").c_str(),
-                fmt(med("ftvm", m, epr), "%.3f").c_str(),
-                fmt(med("qemu", m, epr), "%.3f").c_str());
+                fmt(med("ftvm", m, p50), 3).c_str(),
+                fmt(med("qemu", m, p50), 3).c_str(),
+                fmt(med("ftvm", m, p99), 3).c_str(),
+                fmt(med("qemu", m, p99), 3).c_str(),
+                fmt(med("ftvm", m, epr), 3).c_str(),
+                fmt(med("qemu", m, epr), 3).c_str());
   }
   return 0;
 }

@@ -187,6 +187,18 @@ absl::Status Replayer::BeforeEntry(vmm::ExecutionContext& ctx,
   }
   FT_RETURN_IF_ERROR(DeliverEventsAt(ctx));
   if (divergence_) return absl::AbortedError(divergence_->ToString());
+  // The recording was stopped by its operator after this position: what
+  // the guest did between here and the stop left no trace, so the replay
+  // ends here too.
+  if (const LogEntry* next = Peek()) {
+    const auto* end = std::get_if<EndEntry>(next);
+    if (end != nullptr && end->reason == EndReason::kStopped &&
+        end->at.position == at_.position) {
+      ctx.EndRun(absl::StrFormat("the recording was stopped after %s",
+                                 at_.ToString()));
+      return absl::OkStatus();
+    }
+  }
   // Entries left at this position that nothing consumed (e.g. a clock read
   // the replayed devices did not make) are a divergence.
   if (const LogEntry* next = Peek();
@@ -222,6 +234,11 @@ void Replayer::OnFinish(vmm::ExecutionContext& ctx, vmm::FinishReason reason,
     Diverge(at_, absl::StrFormat("the run ended here, the recording at %s",
                                  end->at.ToString()))
         .IgnoreError();
+  } else if (end->reason == EndReason::kStopped &&
+             reason == vmm::FinishReason::kStopped) {
+    // Stopped by the operator: the recorded digest was taken wherever the
+    // guest had run to by then, past the last position; not comparable.
+    completed_ = true;
   } else if (end->reason != ToEndReason(reason) ||
              end->exit_code != static_cast<int32_t>(exit_code)) {
     Diverge(at_,

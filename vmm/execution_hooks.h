@@ -88,6 +88,10 @@ class ExecutionContext {
   // Guest frames written since the previous call (needs the dirty log).
   virtual absl::StatusOr<std::vector<uint64_t>> TakeDirtyPages() = 0;
   virtual const GuestMemory& memory() const = 0;
+  // Ends the run here as if stopped by the operator (a replayer whose
+  // recording was stopped at this position): the guest is not entered
+  // again.
+  virtual void EndRun(std::string why) = 0;
 
  protected:
   ~ExecutionContext() = default;

@@ -542,6 +542,8 @@ absl::StatusOr<EntryAction> Machine::PrepareEntry(Vcpu& vcpu) {
               .detail = std::string(s.message())});
       return EntryAction::kStayHalted;  // Run() ends the thread
     }
+    absl::MutexLock lock(&mu_);
+    if (result_) return EntryAction::kStayHalted;  // the hooks ended the run
   } else {
     events_.DeliverPending();
   }

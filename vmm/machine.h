@@ -174,6 +174,10 @@ class Machine : public VcpuExitHandler, private ExecutionContext {
   }
   bool HasQueuedEvents() const override { return events_.HasPending(); }
   uint64_t AdvancePosition() override;
+  void EndRun(std::string why) override {
+    Finish(
+        {.reason = MachineResult::Reason::kStopped, .detail = std::move(why)});
+  }
   // On the vCPU thread itself (outside KVM_RUN) or after it has exited.
   absl::StatusOr<VcpuSnapshot> SaveVcpu() override {
     return vmm::SaveVcpu(vcpus_[0]->vcpu());

@@ -161,6 +161,26 @@ TEST_F(FtlogReplayTest, DamagedLogsAreRefusedClearly) {
   EXPECT_THAT(r.err, HasSubstr("not the one recorded"));
 }
 
+// Ctrl-C on a recording: the log ends with a stop, and its replay runs to
+// the last position and ends there without a divergence.
+TEST_F(FtlogReplayTest, AStoppedRecordingReplaysToWhereItStopped) {
+  const std::string log = dir_ + "/stopped.ftlog";
+  const std::string ftvm = testing::PathFromEnv("FTVM_BIN");
+  auto rec = testing::RunSubprocess(
+      {.argv = {"/bin/sh", "-c",
+                ftvm + " run --kernel " + testing::PathFromEnv("FTGUEST_ELF") +
+                    " --mem 64M --record " + log +
+                    " --cmdline 'workload=memdirty mib=2 rate=2000 "
+                    "seconds=60' & pid=$!; sleep 1; kill -TERM $pid; wait "
+                    "$pid"},
+       .timeout = absl::Seconds(60)});
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  ASSERT_EQ(rec->exit_code, 130) << rec->err;
+  auto rep = Replay(log);
+  EXPECT_EQ(rep.exit_code, 0) << rep.out << rep.err;
+  EXPECT_THAT(rep.out, HasSubstr("divergences: 0"));
+}
+
 TEST_F(FtlogReplayTest, RecordRefusesAnExistingLogAndBadOptions) {
   const std::string log = dir_ + "/exists.ftlog";
   std::ofstream(log) << "keep me";
