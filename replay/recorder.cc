@@ -16,9 +16,11 @@ LogPosition ToLogPosition(const vmm::ExitPoint& at) {
 }
 
 absl::StatusOr<std::unique_ptr<Recorder>> Recorder::Create(
-    const LogWriter::Options& options, const LogHeader& header) {
+    const LogWriter::Options& options, const LogHeader& header,
+    absl::Duration digest_interval) {
   FT_ASSIGN_OR_RETURN(LogWriter writer, LogWriter::Create(options, header));
-  return std::unique_ptr<Recorder>(new Recorder(std::move(writer)));
+  return std::unique_ptr<Recorder>(
+      new Recorder(std::move(writer), digest_interval));
 }
 
 void Recorder::Append(const LogEntry& entry) {
@@ -78,6 +80,13 @@ absl::Status Recorder::BeforeEntry(vmm::ExecutionContext& ctx,
     // so this point becomes one (a replayer cannot stop here by itself).
     if (!ctx.HasQueuedEvents()) return absl::OkStatus();
     FT_RETURN_IF_ERROR(TakeCheckpoint(ctx));
+  } else if (digest_interval_ > absl::ZeroDuration() &&
+             absl::Now() >= next_digest_) {
+    // Before this position's events, where the replayer checks it.
+    next_digest_ = absl::Now() + digest_interval_;
+    FT_ASSIGN_OR_RETURN(vmm::VcpuSnapshot vcpu, ctx.SaveVcpu());
+    Append(StateDigest{.at = at_, .digest = MachineDigest(vcpu, ctx.memory())});
+    digests_.fetch_add(1, std::memory_order_relaxed);
   }
   const size_t n = ctx.DeliverQueued([this](const vmm::AsyncEvent& e) {
     Append(AsyncEventEntry{
@@ -120,6 +129,7 @@ Recorder::Stats Recorder::stats() const {
                .checkpoints = checkpoints_.load(),
                .checkpoint_pages = checkpoint_pages_.load(),
                .outputs = outputs_.load(),
+               .digests = digests_.load(),
                .log_bytes = log_bytes_.load()};
 }
 

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "replay/log_file.h"
 #include "vmm/execution_hooks.h"
 
@@ -33,11 +34,18 @@ class Recorder : public vmm::ExecutionHooks {
     uint64_t checkpoints = 0;
     uint64_t checkpoint_pages = 0;
     uint64_t outputs = 0;
+    uint64_t digests = 0;
     uint64_t log_bytes = 0;
   };
 
+  // `digest_interval`: at the first position of the guest's own after each
+  // interval, a state digest (registers and all of guest memory) is
+  // logged, which the replayer recomputes and compares: a divergence that
+  // changes memory but not the exits shows there, not only at the end.
+  // Zero: only the final digest.
   static absl::StatusOr<std::unique_ptr<Recorder>> Create(
-      const LogWriter::Options& options, const LogHeader& header);
+      const LogWriter::Options& options, const LogHeader& header,
+      absl::Duration digest_interval = absl::ZeroDuration());
 
   absl::Status OnExit(const vmm::ExitPoint& at) override;
   int64_t OnClockRead(vmm::HostClock clock, int64_t live) override;
@@ -54,15 +62,18 @@ class Recorder : public vmm::ExecutionHooks {
   Stats stats() const;
 
  private:
-  explicit Recorder(LogWriter writer) : writer_(std::move(writer)) {}
+  Recorder(LogWriter writer, absl::Duration digest_interval)
+      : writer_(std::move(writer)), digest_interval_(digest_interval) {}
   void Append(const LogEntry& entry);
   absl::Status TakeCheckpoint(vmm::ExecutionContext& ctx);
 
   LogWriter writer_;
+  const absl::Duration digest_interval_;
+  absl::Time next_digest_ = absl::InfinitePast();
   LogPosition at_;  // the current position
   absl::Status error_;
   std::atomic<uint64_t> clock_reads_{0}, events_{0}, checkpoints_{0},
-      checkpoint_pages_{0}, outputs_{0}, log_bytes_{0};
+      checkpoint_pages_{0}, outputs_{0}, digests_{0}, log_bytes_{0};
 };
 
 // The log's end reason for how a machine stopped.

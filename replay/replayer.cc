@@ -122,6 +122,27 @@ void Replayer::OnOutput(vmm::OutputKind kind, uint32_t device,
   ++stats_.outputs;
 }
 
+absl::Status Replayer::CheckDigestAt(vmm::ExecutionContext& ctx) {
+  const LogEntry* next = Peek();
+  const auto* digest = next ? std::get_if<StateDigest>(next) : nullptr;
+  if (digest == nullptr || digest->at.position != at_.position) {
+    return absl::OkStatus();
+  }
+  FT_ASSIGN_OR_RETURN(vmm::VcpuSnapshot vcpu, ctx.SaveVcpu());
+  const Digest now = MachineDigest(vcpu, ctx.memory());
+  if (!(now == digest->digest)) {
+    return Diverge(
+        at_, absl::StrFormat("state digest: recorded registers %016x memory "
+                             "%016x, replayed registers %016x memory %016x",
+                             digest->digest.registers_hash,
+                             digest->digest.memory_hash, now.registers_hash,
+                             now.memory_hash));
+  }
+  Pop();
+  ++stats_.digests;
+  return absl::OkStatus();
+}
+
 absl::Status Replayer::DeliverEventsAt(vmm::ExecutionContext& ctx) {
   while (const LogEntry* next = Peek()) {
     const auto* event = std::get_if<AsyncEventEntry>(next);
@@ -184,6 +205,8 @@ absl::Status Replayer::BeforeEntry(vmm::ExecutionContext& ctx,
     MicroCheckpoint checkpoint = std::move(std::get<MicroCheckpoint>(*next_));
     Pop();
     FT_RETURN_IF_ERROR(ApplyCheckpoint(ctx, checkpoint));
+  } else if (at_position) {
+    FT_RETURN_IF_ERROR(CheckDigestAt(ctx));
   }
   FT_RETURN_IF_ERROR(DeliverEventsAt(ctx));
   if (divergence_) return absl::AbortedError(divergence_->ToString());

@@ -10,8 +10,10 @@
 //     marker at that position: device, length and hash of its bytes;
 //   - logged events are delivered at their position; logged checkpoints are
 //     applied instead of running (the recorded guest was kicked there);
-//   - at the end, the reason, exit code and state digest (registers and all
-//     of guest memory) must equal the recorded ones.
+//   - at each logged state digest, and at the end, the state digest (registers
+//   and all
+//     of guest memory) must equal the recorded one (at the end also the
+//     reason and exit code).
 // Any mismatch is a divergence: the machine stops, and divergence() names
 // the position and what differed. The replayed machine never runs past the
 // last entry it has: if the log ends early, the run stops at its end.
@@ -48,6 +50,7 @@ class Replayer : public vmm::ExecutionHooks {
     uint64_t checkpoints = 0;
     uint64_t checkpoint_pages = 0;
     uint64_t outputs = 0;  // checked against the log's markers
+    uint64_t digests = 0;  // state digests recomputed and compared
   };
 
   explicit Replayer(LogReader reader) : reader_(std::move(reader)) {}
@@ -81,6 +84,7 @@ class Replayer : public vmm::ExecutionHooks {
   void Pop() { next_.reset(); }
   absl::Status Diverge(const LogPosition& at, std::string what);
   absl::Status DeliverEventsAt(vmm::ExecutionContext& ctx);
+  absl::Status CheckDigestAt(vmm::ExecutionContext& ctx);
   // The next entry is a checkpoint at the position after `position`.
   bool CheckpointNext(uint64_t position);
   absl::Status ApplyCheckpoint(vmm::ExecutionContext& ctx,

@@ -61,8 +61,9 @@ class RecordReplayTest : public testing::KvmTest {
     auto header = HeaderForRecording(*kvm_, opts);
     EXPECT_TRUE(header.ok()) << header.status();
     if (!header.ok()) return "";
-    auto recorder =
-        Recorder::Create({.path = log_, .overwrite = true}, *header);
+    // A state digest every 50 ms: checked many times in every test.
+    auto recorder = Recorder::Create({.path = log_, .overwrite = true}, *header,
+                                     absl::Milliseconds(50));
     EXPECT_TRUE(recorder.ok()) << recorder.status();
     if (!recorder.ok()) return "";
     opts.hooks = recorder->get();
@@ -115,16 +116,18 @@ class RecordReplayTest : public testing::KvmTest {
               *replayer->replayed_digest());
     EXPECT_EQ(replayed, recorded);
     EXPECT_FALSE(replayer->header().guest.cpuid.empty());
+    EXPECT_EQ(replayer->stats().digests, record_stats_.digests);
     const auto s = replayer->stats();
     std::printf(
         "%s: %llu positions, %llu clock reads, %llu events, %llu "
-        "checkpoints (%llu pages); recorded %llu checkpoints, %llu log "
-        "bytes\n",
+        "checkpoints (%llu pages), %llu digests; recorded %llu "
+        "checkpoints, %llu log bytes\n",
         cmdline.c_str(), static_cast<unsigned long long>(s.positions),
         static_cast<unsigned long long>(s.clock_reads),
         static_cast<unsigned long long>(s.events),
         static_cast<unsigned long long>(s.checkpoints),
         static_cast<unsigned long long>(s.checkpoint_pages),
+        static_cast<unsigned long long>(s.digests),
         static_cast<unsigned long long>(record_stats_.checkpoints),
         static_cast<unsigned long long>(record_stats_.log_bytes));
   }
@@ -171,6 +174,8 @@ TEST_F(RecordReplayTest, DiskWithMicroCheckpoints) {
   EXPECT_EQ(replayed, recorded);
   EXPECT_FALSE(std::filesystem::exists(image)) << "the replay wrote a disk";
   EXPECT_EQ(replayer->stats().checkpoints, record_stats_.checkpoints);
+  EXPECT_GT(record_stats_.digests, 0u);
+  EXPECT_EQ(replayer->stats().digests, record_stats_.digests);
   // Every disk write of the recording was matched by the replay's.
   EXPECT_GT(record_stats_.outputs, 0u);
   EXPECT_EQ(replayer->stats().outputs, record_stats_.outputs);

@@ -183,6 +183,13 @@ int Run(const std::vector<std::string>& args) {
       "guest to exit by itself before the vCPU is kicked out and a "
       "micro-checkpoint taken (e.g. 500us, 2ms).",
       &latency_bound);
+  std::string digest_interval = "10s";
+  parser.AddString(
+      "digest-interval", "DURATION",
+      "With --record: how often a state digest (registers and all of guest "
+      "memory) goes into the log for the replay to compare (0: only at the "
+      "end).",
+      &digest_interval);
   parser.AddString("kvm", "PATH", "KVM device.", &kvm_device);
   parser.AddString("log-level", "LEVEL", "debug, info, warning or error.",
                    &log_level);
@@ -258,12 +265,22 @@ int Run(const std::vector<std::string>& args) {
       return kExitUsage;
     }
     opts.latency_bound = bound;
+    absl::Duration digest_every;
+    if (!absl::ParseDuration(digest_interval, &digest_every) ||
+        digest_every < absl::ZeroDuration()) {
+      std::fprintf(stderr,
+                   "ftvm run: --digest-interval: '%s' is not a duration "
+                   "(e.g. 10s, or 0)\n",
+                   digest_interval.c_str());
+      return kExitUsage;
+    }
     opts.log_dirty_pages = true;
     absl::StatusOr<replay::LogHeader> header =
         replay::HeaderForRecording(*kvm, opts);
     absl::StatusOr<std::unique_ptr<replay::Recorder>> r =
-        header.ok() ? replay::Recorder::Create({.path = record}, *header)
-                    : header.status();
+        header.ok()
+            ? replay::Recorder::Create({.path = record}, *header, digest_every)
+            : header.status();
     if (!r.ok()) {
       std::fprintf(stderr, "ftvm: --record: %s\n",
                    std::string(r.status().message()).c_str());
@@ -288,12 +305,13 @@ int Run(const std::vector<std::string>& args) {
       std::fprintf(stderr,
                    "ftvm: stats record clock_reads=%llu events=%llu "
                    "checkpoints=%llu checkpoint_pages=%llu outputs=%llu "
-                   "log_bytes=%llu\n",
+                   "digests=%llu log_bytes=%llu\n",
                    static_cast<unsigned long long>(rs.clock_reads),
                    static_cast<unsigned long long>(rs.events),
                    static_cast<unsigned long long>(rs.checkpoints),
                    static_cast<unsigned long long>(rs.checkpoint_pages),
                    static_cast<unsigned long long>(rs.outputs),
+                   static_cast<unsigned long long>(rs.digests),
                    static_cast<unsigned long long>(rs.log_bytes));
     }
     if (!recorder->status().ok()) {
