@@ -110,8 +110,8 @@ TEST_F(FtlogReplayTest, DiskWithMicroCheckpoints) {
 TEST_F(FtlogReplayTest, ATscReadingGuestDivergesAtANamedPosition) {
   const std::string log = dir_ + "/tsc.ftlog";
   ASSERT_EQ(Record(log, "workload=tsccanary").exit_code, 0);
-  // The TSC differs on every run: the replay takes other exits unless all
-  // 64 reads happen to agree in bit 3 with the recording's (about 2^-64).
+  // The TSC differs on every run: the replay takes other exits unless the
+  // two reads agree in all 64 mixed bits.
   auto rep = Replay(log);
   EXPECT_EQ(rep.exit_code, 3) << rep.out << rep.err;
   EXPECT_THAT(rep.err, HasSubstr("divergence at #"));
