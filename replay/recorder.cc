@@ -76,9 +76,12 @@ absl::Status Recorder::BeforeEntry(vmm::ExecutionContext& ctx,
                                    bool at_position) {
   if (!error_.ok()) return error_;
   if (!at_position) {
-    // Kicked out of guest code: events may only be delivered at a position,
-    // so this point becomes one (a replayer cannot stop here by itself).
-    if (!ctx.HasQueuedEvents()) return absl::OkStatus();
+    // Kicked out of guest code: events (and an interrupt that waits for a
+    // position) may only be delivered at a position, so this point becomes
+    // one (a replayer cannot stop here by itself).
+    if (!ctx.HasQueuedEvents() && !ctx.HasDeferredInterrupt()) {
+      return absl::OkStatus();
+    }
     FT_RETURN_IF_ERROR(TakeCheckpoint(ctx));
   } else if (digest_interval_ > absl::ZeroDuration() &&
              absl::Now() >= next_digest_) {

@@ -81,6 +81,12 @@ class ExecutionContext {
   // device has its source id.
   virtual bool Deliver(const AsyncEvent& event) = 0;
   virtual bool HasQueuedEvents() const = 0;
+  // An interrupt waits in the interrupt controller but could not be
+  // injected or asked for with a window exit at the last entry (one was
+  // already queued in KVM): it goes in at the next position. A recorder
+  // that was kicked makes this point one (a micro-checkpoint), so the wait
+  // stays within its latency bound.
+  virtual bool HasDeferredInterrupt() const = 0;
   // A micro-checkpoint is a position of its own: advances position().
   virtual uint64_t AdvancePosition() = 0;
   virtual absl::StatusOr<VcpuSnapshot> SaveVcpu() = 0;

@@ -359,14 +359,14 @@ absl::StatusOr<MachineResult> Machine::Run() {
 void Machine::ArmLatencyKick() {
   absl::MutexLock lock(&kick_mu_);
   if (kick_timer_ != 0) return;
-  kick_timer_ = loop_->ScheduleAfter(options_.latency_bound,
-                                     [this, vcpu = vcpus_[0].get()] {
-                                       {
-                                         absl::MutexLock timer_lock(&kick_mu_);
-                                         kick_timer_ = 0;
-                                       }
-                                       vcpu->KickIfWoken();
-                                     });
+  kick_timer_ = loop_->ScheduleAfter(
+      options_.latency_bound, [this, vcpu = vcpus_[0].get()] {
+        {
+          absl::MutexLock timer_lock(&kick_mu_);
+          kick_timer_ = 0;
+        }
+        vcpu->KickIfWoken(deferred_interrupt_.load());
+      });
 }
 
 uint64_t Machine::AdvancePosition() {
@@ -547,19 +547,6 @@ absl::StatusOr<EntryAction> Machine::PrepareEntry(Vcpu& vcpu) {
   } else {
     events_.DeliverPending();
   }
-  // Whether an interrupt can go in now. After an exit of the guest's own,
-  // KVM's kvm_run flags say so. After a checkpoint (taken here, or applied
-  // by a replayer) they describe another point of execution, so the answer
-  // comes from the vCPU state itself, the same on both sides. After a kick
-  // with no checkpoint (nothing to deliver) nothing is injected: that is
-  // not a position, and a replayer never stops there.
-  bool can_inject = false;
-  if (options_.hooks == nullptr ||
-      (at_position_ && position_ == position_before)) {
-    can_inject = vcpu.ready_for_interrupt_injection() && vcpu.interrupt_flag();
-  } else if (position_ != position_before) {
-    FT_ASSIGN_OR_RETURN(can_inject, CanInjectFromState(vcpu));
-  }
   const bool pending = pic_->HasPendingInterrupt();
   // Woken by an event that raised no interrupt (a masked line, a stale
   // timer): the guest stays in its HLT.
@@ -571,27 +558,88 @@ absl::StatusOr<EntryAction> Machine::PrepareEntry(Vcpu& vcpu) {
     return EntryAction::kStayHalted;
   }
   halted_ = false;
+  const bool after_exit = at_position_ && position_ == position_before;
   at_position_ = false;
-  if (pending && can_inject) {
+  // Whether a pending interrupt goes in now, waits for a window exit, or
+  // waits for the next position. After an exit of the guest's own, KVM's
+  // kvm_run flags say whether it can go in. After a checkpoint (taken here,
+  // or applied by a replayer) they describe another point of execution, so
+  // the answer comes from the vCPU state itself, the same on both sides.
+  // After a kick with no checkpoint (no events, nothing deferred) this is
+  // not a position: nothing is injected and the window request stands.
+  Gate gate = Gate::kWindow;
+  if (pending) {
+    if (options_.hooks == nullptr) {
+      gate = vcpu.ready_for_interrupt_injection() && vcpu.interrupt_flag()
+                 ? Gate::kInject
+                 : Gate::kWindow;
+    } else if (after_exit) {
+      FT_ASSIGN_OR_RETURN(gate, GateAfterExit(vcpu));
+    } else if (position_ != position_before) {
+      FT_ASSIGN_OR_RETURN(gate, GateFromState(vcpu));
+    } else if (deferred_interrupt_.load(std::memory_order_relaxed)) {
+      gate = Gate::kDefer;  // (a recorder checkpoints first; be safe)
+    }
+  }
+  bool window = false;
+  if (gate == Gate::kInject) {
     const uint8_t vector = pic_->AcknowledgeInterrupt();
     FT_RETURN_IF_ERROR(vcpu.Interrupt(vector));
     interrupts_injected_.fetch_add(1);
-    // Another request may wait behind this one (auto-EOI): come back as soon
-    // as the guest can take it.
-    vcpu.set_request_interrupt_window(pic_->HasPendingInterrupt());
-  } else {
-    vcpu.set_request_interrupt_window(pending);
+    // Another request may wait behind this one (auto-EOI). Without hooks,
+    // come back as soon as the guest can take it. With hooks, a window
+    // exit asked for in the same entry as an injection comes wherever KVM
+    // next looks (its first exit of any kind after delivering, which
+    // depends on host timing): the second interrupt waits for the next
+    // position instead.
+    if (pic_->HasPendingInterrupt()) {
+      if (options_.hooks == nullptr) {
+        window = true;
+      } else {
+        gate = Gate::kDefer;
+      }
+    }
+  } else if (gate == Gate::kWindow) {
+    window = pending;
+  }
+  vcpu.set_request_interrupt_window(window);
+  deferred_interrupt_.store(gate == Gate::kDefer, std::memory_order_relaxed);
+  if (gate == Gate::kDefer) interrupts_deferred_.fetch_add(1);
+  // A recorder's deferred interrupt: a kick within the latency bound makes
+  // a position for it if the guest makes none of its own.
+  if (gate == Gate::kDefer && options_.hooks != nullptr && !options_.replay) {
+    ArmLatencyKick();
   }
   return EntryAction::kEnter;
 }
 
-absl::StatusOr<bool> Machine::CanInjectFromState(Vcpu& vcpu) {
+namespace {
+
+// Something KVM will deliver at the next entry: a window exit asked for now
+// would come wherever KVM next looks, not where the guest opens it.
+bool EventQueued(const kvm_vcpu_events& ev) {
+  return ev.interrupt.injected || ev.exception.injected ||
+         ev.exception.pending || ev.nmi.injected;
+}
+
+}  // namespace
+
+absl::StatusOr<Machine::Gate> Machine::GateAfterExit(Vcpu& vcpu) {
+  if (vcpu.ready_for_interrupt_injection() && vcpu.interrupt_flag()) {
+    return Gate::kInject;
+  }
+  FT_ASSIGN_OR_RETURN(kvm_vcpu_events ev, vcpu.GetEvents());
+  return EventQueued(ev) ? Gate::kDefer : Gate::kWindow;
+}
+
+absl::StatusOr<Machine::Gate> Machine::GateFromState(Vcpu& vcpu) {
   FT_ASSIGN_OR_RETURN(kvm_regs regs, vcpu.GetRegs());
   FT_ASSIGN_OR_RETURN(kvm_vcpu_events ev, vcpu.GetEvents());
+  if (EventQueued(ev)) return Gate::kDefer;
   constexpr uint64_t kRflagsIf = 1u << 9;
-  return (regs.rflags & kRflagsIf) != 0 && ev.interrupt.shadow == 0 &&
-         !ev.interrupt.injected && !ev.exception.injected &&
-         !ev.exception.pending && !ev.nmi.injected;
+  return (regs.rflags & kRflagsIf) != 0 && ev.interrupt.shadow == 0
+             ? Gate::kInject
+             : Gate::kWindow;
 }
 
 std::string Machine::DescribeVcpu(Vcpu& vcpu) {

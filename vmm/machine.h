@@ -124,6 +124,8 @@ class Machine : public VcpuExitHandler, private ExecutionContext {
   VcpuThread::Stats vcpu_stats() const;
   // Interrupts injected into the guest so far.
   uint64_t interrupts_injected() const { return interrupts_injected_.load(); }
+  // Interrupts that waited for the next position (record/replay only).
+  uint64_t interrupts_deferred() const { return interrupts_deferred_.load(); }
   // KVM's own statistics of the vCPUs (KVM_GET_STATS_FD), summed: every
   // exit, including those KVM handles without returning to ftvm.
   absl::StatusOr<std::map<std::string, uint64_t>> kvm_vcpu_stats() const;
@@ -173,6 +175,9 @@ class Machine : public VcpuExitHandler, private ExecutionContext {
     return events_.Deliver(event);
   }
   bool HasQueuedEvents() const override { return events_.HasPending(); }
+  bool HasDeferredInterrupt() const override {
+    return deferred_interrupt_.load(std::memory_order_relaxed);
+  }
   uint64_t AdvancePosition() override;
   void EndRun(std::string why) override {
     Finish(
@@ -184,9 +189,14 @@ class Machine : public VcpuExitHandler, private ExecutionContext {
   }
   absl::Status RestoreVcpu(const VcpuSnapshot& snapshot) override;
   ExitPoint ExitPointOf(Vcpu& vcpu, const VmExit& exit);
-  // Whether the guest can take an external interrupt now, from its state
-  // (IF, interrupt shadow, events in flight) rather than from kvm_run.
-  absl::StatusOr<bool> CanInjectFromState(Vcpu& vcpu);
+  // What to do with a pending interrupt at this entry (see PrepareEntry).
+  enum class Gate { kInject, kWindow, kDefer };
+  // After a guest exit: from kvm_run's flags, asking KVM for its queued
+  // events only when the interrupt cannot go in.
+  absl::StatusOr<Gate> GateAfterExit(Vcpu& vcpu);
+  // After a checkpoint: from the vCPU state itself (IF, interrupt shadow,
+  // events in flight), which both sides of a replay share.
+  absl::StatusOr<Gate> GateFromState(Vcpu& vcpu);
   void ArmLatencyKick();
   // One round of BeforeEntry: events, checkpoints, interrupt injection.
   absl::StatusOr<EntryAction> PrepareEntry(Vcpu& vcpu);
@@ -218,6 +228,7 @@ class Machine : public VcpuExitHandler, private ExecutionContext {
   std::vector<TapNetBackend*> taps_;
   std::vector<std::unique_ptr<VcpuThread>> vcpus_;
   std::atomic<uint64_t> interrupts_injected_{0};
+  std::atomic<uint64_t> interrupts_deferred_{0};
   // The guest executed HLT and has not taken an interrupt since (vCPU
   // thread only).
   bool halted_ = false;
@@ -225,6 +236,9 @@ class Machine : public VcpuExitHandler, private ExecutionContext {
   // guest code ran since the last one.
   uint64_t position_ = 0;
   bool at_position_ = true;
+  // An interrupt waits for the next position (HasDeferredInterrupt); read
+  // by the latency-kick timer.
+  std::atomic<bool> deferred_interrupt_{false};
   // The clocks the devices read: the host's, or through the hooks.
   class HookedClock;
   class HookedRealtimeClock;

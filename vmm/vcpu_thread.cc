@@ -103,9 +103,9 @@ void VcpuThread::Wake(bool kick) {
   if (kick) Kick();
 }
 
-void VcpuThread::KickIfWoken() {
+void VcpuThread::KickIfWoken(bool anyway) {
   absl::MutexLock lock(&mu_);
-  if (woken_) Kick();
+  if (woken_ || anyway) Kick();
 }
 
 void VcpuThread::RequestExit() {

@@ -97,8 +97,9 @@ class VcpuThread {
   // at its next exit of its own (a recorder waits for that, up to its
   // latency bound, then calls KickIfWoken). Cheap when the thread is paused.
   void Wake(bool kick = true);
-  // Kicks the running vCPU if a Wake() has not been acted on yet.
-  void KickIfWoken();
+  // Kicks the running vCPU if a Wake() has not been acted on yet, or
+  // (`anyway`) in any case.
+  void KickIfWoken(bool anyway = false);
   // Waits for the thread to exit. Returns the KVM error that stopped it, or
   // OK if it stopped because it was asked to or the handler said kStop.
   absl::Status Join();

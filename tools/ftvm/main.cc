@@ -65,13 +65,15 @@ void PrintStats(const vmm::Machine& machine) {
   const auto bs = machine.bus_stats();
   std::fprintf(stderr,
                "ftvm: stats vmm exits=%llu kicks=%llu halts=%llu "
-               "io_accesses=%llu unclaimed=%llu interrupts=%llu\n",
+               "io_accesses=%llu unclaimed=%llu interrupts=%llu "
+               "deferred_interrupts=%llu\n",
                static_cast<unsigned long long>(vs.exits),
                static_cast<unsigned long long>(vs.interrupted),
                static_cast<unsigned long long>(vs.halts),
                static_cast<unsigned long long>(bs.accesses),
                static_cast<unsigned long long>(bs.unclaimed),
-               static_cast<unsigned long long>(machine.interrupts_injected()));
+               static_cast<unsigned long long>(machine.interrupts_injected()),
+               static_cast<unsigned long long>(machine.interrupts_deferred()));
   absl::StatusOr<std::map<std::string, uint64_t>> kvm =
       machine.kvm_vcpu_stats();
   if (kvm.ok()) {
