@@ -1,9 +1,5 @@
 #include "replay/log_file.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -20,6 +16,20 @@ constexpr size_t kReadChunkBytes = size_t{1} << 20;
 
 absl::StatusOr<LogWriter> LogWriter::Create(const Options& options,
                                             const LogHeader& header) {
+  // Bad options and headers are refused before the file is created.
+  if (options.encode.pages_per_frame == 0 ||
+      options.encode.pages_per_frame > kMaxPagesPerFrame) {
+    return Create(nullptr, options, header);
+  }
+  FT_RETURN_IF_ERROR(EncodeHeader(header).status());
+  FT_ASSIGN_OR_RETURN(std::unique_ptr<ByteSink> sink,
+                      CreateFileSink(options.path, options.overwrite));
+  return Create(std::move(sink), options, header);
+}
+
+absl::StatusOr<LogWriter> LogWriter::Create(std::unique_ptr<ByteSink> sink,
+                                            const Options& options,
+                                            const LogHeader& header) {
   if (options.encode.pages_per_frame == 0 ||
       options.encode.pages_per_frame > kMaxPagesPerFrame) {
     return absl::InvalidArgumentError(
@@ -27,23 +37,13 @@ absl::StatusOr<LogWriter> LogWriter::Create(const Options& options,
                         options.encode.pages_per_frame, kMaxPagesPerFrame));
   }
   FT_ASSIGN_OR_RETURN(std::vector<uint8_t> payload, EncodeHeader(header));
-  const int flags =
-      O_WRONLY | O_CREAT | O_CLOEXEC | (options.overwrite ? O_TRUNC : O_EXCL);
-  UniqueFd fd(::open(options.path.c_str(), flags, 0644));
-  if (!fd.valid()) {
-    return ErrnoStatus(
-        errno, absl::StrFormat(
-                   "creating log %s%s", options.path,
-                   errno == EEXIST ? " (it exists; remove it first)" : ""));
-  }
-  LogWriter writer(options, header, std::move(fd));
+  LogWriter writer(options, header, std::move(sink));
   AppendFrame(payload, writer.buffer_);
   // The header goes out at once: from creation on, the file is a valid
   // (empty) log.
   FT_RETURN_IF_ERROR(writer.Flush());
   return writer;
 }
-
 absl::Status LogWriter::Append(const LogEntry& entry) {
   if (!error_.ok()) return error_;
   const LogPosition& at = EntryPosition(entry);
@@ -62,21 +62,11 @@ absl::Status LogWriter::Append(const LogEntry& entry) {
 
 absl::Status LogWriter::WriteBuffer() {
   if (!error_.ok()) return error_;
-  if (!fd_.valid()) {
-    return error_ = absl::FailedPreconditionError(
-               absl::StrFormat("log %s is closed", options_.path));
+  if (sink_ == nullptr) {
+    return error_ = absl::FailedPreconditionError("the log is closed");
   }
-  size_t done = 0;
-  while (done < buffer_.size()) {
-    const ssize_t n =
-        ::write(fd_.get(), buffer_.data() + done, buffer_.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return error_ = ErrnoStatus(
-                 errno, absl::StrFormat("writing log %s", options_.path));
-    }
-    done += static_cast<size_t>(n);
-  }
+  if (buffer_.empty()) return absl::OkStatus();
+  if (absl::Status s = sink_->Write(buffer_); !s.ok()) return error_ = s;
   written_ += buffer_.size();
   buffer_.clear();
   return absl::OkStatus();
@@ -84,32 +74,32 @@ absl::Status LogWriter::WriteBuffer() {
 
 absl::Status LogWriter::Flush() {
   FT_RETURN_IF_ERROR(WriteBuffer());
-  if (options_.sync_on_flush && ::fdatasync(fd_.get()) != 0) {
-    return error_ = ErrnoStatus(
-               errno, absl::StrFormat("syncing log %s", options_.path));
+  if (options_.sync_on_flush) {
+    if (absl::Status s = sink_->Sync(); !s.ok()) return error_ = s;
   }
   return absl::OkStatus();
 }
 
 absl::Status LogWriter::Close() {
   absl::Status status = Flush();
-  if (fd_.valid() && ::close(fd_.Release()) != 0 && status.ok()) {
-    status =
-        ErrnoStatus(errno, absl::StrFormat("closing log %s", options_.path));
+  if (sink_ != nullptr) {
+    absl::Status closed = sink_->Close();
+    if (status.ok()) status = closed;
+    sink_.reset();
   }
   if (error_.ok()) {
-    error_ = absl::FailedPreconditionError(
-        absl::StrFormat("log %s is closed", options_.path));
+    error_ = absl::FailedPreconditionError("the log is closed");
   }
   return status;
 }
 
 absl::StatusOr<LogReader> LogReader::Open(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    return ErrnoStatus(errno, absl::StrFormat("opening log %s", path));
-  }
-  LogReader reader(path, std::move(fd));
+  FT_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenFileSource(path));
+  return Open(std::move(source));
+}
+
+absl::StatusOr<LogReader> LogReader::Open(std::unique_ptr<ByteSource> source) {
+  LogReader reader(std::move(source));
   while (true) {
     absl::StatusOr<bool> have = reader.decoder_.ReadHeader();
     if (!have.ok()) return reader.WithPath(have.status());
@@ -125,26 +115,19 @@ absl::StatusOr<LogReader> LogReader::Open(const std::string& path) {
 }
 
 absl::Status LogReader::WithPath(const absl::Status& status) const {
-  return Annotate(status, absl::StrFormat("log %s", path_));
+  return Annotate(status, source_->Describe());
 }
 
 absl::StatusOr<bool> LogReader::ReadChunk() {
   if (eof_) return false;
   chunk_.resize(kReadChunkBytes);
-  while (true) {
-    const ssize_t n = ::read(fd_.get(), chunk_.data(), chunk_.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(errno, absl::StrFormat("reading log %s", path_));
-    }
-    if (n == 0) {
-      eof_ = true;
-      return false;
-    }
-    decoder_.Feed(
-        std::span<const uint8_t>(chunk_.data(), static_cast<size_t>(n)));
-    return true;
+  FT_ASSIGN_OR_RETURN(const size_t n, source_->Read(chunk_));
+  if (n == 0) {
+    eof_ = true;
+    return false;
   }
+  decoder_.Feed(std::span<const uint8_t>(chunk_.data(), n));
+  return true;
 }
 
 absl::StatusOr<std::optional<LogEntry>> LogReader::Next() {

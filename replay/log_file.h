@@ -7,13 +7,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/unique_fd.h"
+#include "replay/byte_stream.h"
 #include "replay/log_codec.h"
 #include "replay/log_decoder.h"
 #include "replay/log_entry.h"
@@ -44,6 +45,10 @@ class LogWriter {
 
   static absl::StatusOr<LogWriter> Create(const Options& options,
                                           const LogHeader& header);
+  // The same log written to `sink` (options.path and overwrite unused).
+  static absl::StatusOr<LogWriter> Create(std::unique_ptr<ByteSink> sink,
+                                          const Options& options,
+                                          const LogHeader& header);
 
   LogWriter(LogWriter&&) = default;
   LogWriter& operator=(LogWriter&&) = default;
@@ -66,15 +71,15 @@ class LogWriter {
   uint64_t bytes() const { return written_ + buffer_.size(); }
 
  private:
-  LogWriter(Options options, LogHeader header, UniqueFd fd)
+  LogWriter(Options options, LogHeader header, std::unique_ptr<ByteSink> sink)
       : options_(std::move(options)),
         header_(std::move(header)),
-        fd_(std::move(fd)) {}
+        sink_(std::move(sink)) {}
   absl::Status WriteBuffer();
 
   Options options_;
   LogHeader header_;
-  UniqueFd fd_;
+  std::unique_ptr<ByteSink> sink_;  // null once closed
   EntrySequencer sequencer_;
   std::vector<uint8_t> buffer_;
   uint64_t written_ = 0;
@@ -89,6 +94,9 @@ class LogWriter {
 class LogReader {
  public:
   static absl::StatusOr<LogReader> Open(const std::string& path);
+  // A log read from `source` (a file, or the log channel from a primary):
+  // blocks until the header has arrived.
+  static absl::StatusOr<LogReader> Open(std::unique_ptr<ByteSource> source);
 
   const LogHeader& header() const { return decoder_.header(); }
 
@@ -107,14 +115,13 @@ class LogReader {
   uint64_t skipped() const { return decoder_.skipped(); }
 
  private:
-  LogReader(std::string path, UniqueFd fd)
-      : path_(std::move(path)), fd_(std::move(fd)) {}
+  explicit LogReader(std::unique_ptr<ByteSource> source)
+      : source_(std::move(source)) {}
   // Feeds the next chunk of the file; false at the end of the file.
   absl::StatusOr<bool> ReadChunk();
   absl::Status WithPath(const absl::Status& status) const;
 
-  std::string path_;
-  UniqueFd fd_;
+  std::unique_ptr<ByteSource> source_;
   LogDecoder decoder_;
   std::vector<uint8_t> chunk_;  // read buffer, reused
   bool eof_ = false;
