@@ -19,8 +19,28 @@ absl::StatusOr<std::unique_ptr<Recorder>> Recorder::Create(
     const LogWriter::Options& options, const LogHeader& header,
     absl::Duration digest_interval) {
   FT_ASSIGN_OR_RETURN(LogWriter writer, LogWriter::Create(options, header));
-  return std::unique_ptr<Recorder>(
-      new Recorder(std::move(writer), digest_interval));
+  return std::unique_ptr<Recorder>(new Recorder(
+      std::move(writer), StreamOptions{.digest_interval = digest_interval}));
+}
+
+absl::StatusOr<std::unique_ptr<Recorder>> Recorder::Create(
+    std::unique_ptr<ByteSink> sink, const LogWriter::Options& options,
+    const LogHeader& header, const StreamOptions& stream) {
+  FT_ASSIGN_OR_RETURN(LogWriter writer,
+                      LogWriter::Create(std::move(sink), options, header));
+  return std::unique_ptr<Recorder>(new Recorder(std::move(writer), stream));
+}
+
+void Recorder::Flush() {
+  last_flush_ = absl::Now();
+  if (error_.ok()) error_ = writer_.Flush();
+}
+
+bool Recorder::MayWaitWhenHalted() {
+  // The guest waits for input: the log up to here goes out now rather than
+  // with the next batch.
+  if (flush_promptly_) Flush();
+  return true;
 }
 
 void Recorder::Append(const LogEntry& entry) {
@@ -50,6 +70,7 @@ void Recorder::OnOutput(vmm::OutputKind kind, uint32_t device,
                       .length = bytes.size(),
                       .hash = OutputHash(bytes)});
   outputs_.fetch_add(1, std::memory_order_relaxed);
+  if (flush_promptly_) Flush();
 }
 
 absl::Status Recorder::TakeCheckpoint(vmm::ExecutionContext& ctx) {
@@ -69,6 +90,7 @@ absl::Status Recorder::TakeCheckpoint(vmm::ExecutionContext& ctx) {
   checkpoints_.fetch_add(1, std::memory_order_relaxed);
   checkpoint_pages_.fetch_add(gfns.size(), std::memory_order_relaxed);
   Append(cp);
+  if (flush_promptly_) Flush();
   return error_;
 }
 
@@ -96,6 +118,10 @@ absl::Status Recorder::BeforeEntry(vmm::ExecutionContext& ctx,
         .at = at_, .source = e.source, .kind = e.kind, .data = e.data});
   });
   events_.fetch_add(n, std::memory_order_relaxed);
+  if (max_flush_delay_ != absl::InfiniteDuration() &&
+      absl::Now() - last_flush_ >= max_flush_delay_) {
+    Flush();
+  }
   return error_;
 }
 

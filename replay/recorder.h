@@ -47,13 +47,27 @@ class Recorder : public vmm::ExecutionHooks {
       const LogWriter::Options& options, const LogHeader& header,
       absl::Duration digest_interval = absl::ZeroDuration());
 
+  // How a streaming recorder (the FT primary's) pushes the log out.
+  struct StreamOptions {
+    absl::Duration digest_interval = absl::ZeroDuration();
+    // Flush after every output marker (the output waits for the log up to
+    // it, so it must not wait for a batch to fill), every checkpoint, and
+    // when the guest halts.
+    bool flush_promptly = false;
+    // At a position, flush if the last flush is older than this.
+    absl::Duration max_flush_delay = absl::InfiniteDuration();
+  };
+  static absl::StatusOr<std::unique_ptr<Recorder>> Create(
+      std::unique_ptr<ByteSink> sink, const LogWriter::Options& options,
+      const LogHeader& header, const StreamOptions& stream);
+
   absl::Status OnExit(const vmm::ExitPoint& at) override;
   int64_t OnClockRead(vmm::HostClock clock, int64_t live) override;
   absl::Status BeforeEntry(vmm::ExecutionContext& ctx,
                            bool at_position) override;
   void OnOutput(vmm::OutputKind kind, uint32_t device,
                 std::span<const uint8_t> bytes) override;
-  bool MayWaitWhenHalted() override { return true; }
+  bool MayWaitWhenHalted() override;
   void OnFinish(vmm::ExecutionContext& ctx, vmm::FinishReason reason,
                 uint32_t exit_code) override;
 
@@ -62,13 +76,20 @@ class Recorder : public vmm::ExecutionHooks {
   Stats stats() const;
 
  private:
-  Recorder(LogWriter writer, absl::Duration digest_interval)
-      : writer_(std::move(writer)), digest_interval_(digest_interval) {}
+  Recorder(LogWriter writer, const StreamOptions& stream)
+      : writer_(std::move(writer)),
+        digest_interval_(stream.digest_interval),
+        flush_promptly_(stream.flush_promptly),
+        max_flush_delay_(stream.max_flush_delay) {}
   void Append(const LogEntry& entry);
+  void Flush();
   absl::Status TakeCheckpoint(vmm::ExecutionContext& ctx);
 
   LogWriter writer_;
   const absl::Duration digest_interval_;
+  const bool flush_promptly_;
+  const absl::Duration max_flush_delay_;
+  absl::Time last_flush_ = absl::Now();
   absl::Time next_digest_ = absl::InfinitePast();
   LogPosition at_;  // the current position
   absl::Status error_;

@@ -28,7 +28,8 @@ const LogEntry* Replayer::Peek() {
     if (!divergence_) {
       divergence_ = Divergence{.at = at_,
                                .what = "the log cannot be read further: " +
-                                       std::string(e.status().message())};
+                                       std::string(e.status().message()),
+                               .log_ended = true};
     }
     return nullptr;
   }
@@ -53,7 +54,10 @@ absl::Status Replayer::OnExit(const vmm::ExitPoint& exit) {
   if (next == nullptr) {
     if (divergence_) return absl::AbortedError(divergence_->ToString());
     // The log ends before the run does: never run past it.
-    return Diverge(at_, "the log ends before this exit (it was cut short)");
+    absl::Status s =
+        Diverge(at_, "the log ends before this exit (it was cut short)");
+    divergence_->log_ended = true;
+    return s;
   }
   const LogPosition& logged = EntryPosition(*next);
   if (logged.position < at_.position) {

@@ -38,6 +38,9 @@ namespace ft::replay {
 struct Divergence {
   LogPosition at;    // the replayed position (or the logged one)
   std::string what;  // e.g. "exit: log has pio 0x40 at rip 0x..., got ..."
+  // The log stopped (unreadable, or cut short) rather than the run leaving
+  // it: for a live secondary, the primary went away.
+  bool log_ended = false;
   std::string ToString() const;
 };
 

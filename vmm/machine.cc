@@ -68,42 +68,63 @@ static_assert(static_cast<int>(MachineResult::Reason::kStopped) ==
               static_cast<int>(FinishReason::kStopped));
 
 // Back ends as the hooks see them: every output passes OnOutput first.
+// With a gate, an output leaves once the gate releases it (a copy of the
+// frame, or the request itself, waits there).
 class HookedNetBackend : public NetBackend {
  public:
   HookedNetBackend(std::unique_ptr<NetBackend> inner, ExecutionHooks* hooks,
-                   uint32_t device)
-      : inner_(std::move(inner)), hooks_(hooks), device_(device) {}
+                   OutputGate* gate, uint32_t device)
+      : inner_(std::move(inner)), hooks_(hooks), gate_(gate), device_(device) {}
   void Connect(AsyncEventPoster poster) override { inner_->Connect(poster); }
   void Transmit(std::span<const uint8_t> frame) override {
     hooks_->OnOutput(OutputKind::kNetPacket, device_, frame);
-    inner_->Transmit(frame);
+    if (gate_ == nullptr) {
+      inner_->Transmit(frame);
+      return;
+    }
+    gate_->Hold(NetStream(device_), /*is_output=*/true,
+                [inner = inner_.get(),
+                 copy = std::vector<uint8_t>(frame.begin(), frame.end())] {
+                  inner->Transmit(copy);
+                });
   }
   void ReleaseRx(size_t frames) override { inner_->ReleaseRx(frames); }
 
  private:
   std::unique_ptr<NetBackend> inner_;
   ExecutionHooks* hooks_;
+  OutputGate* gate_;
   uint32_t device_;
 };
 
 class HookedBlockBackend : public BlockBackend {
  public:
   HookedBlockBackend(std::unique_ptr<BlockBackend> inner, ExecutionHooks* hooks,
-                     uint32_t device)
-      : inner_(std::move(inner)), hooks_(hooks), device_(device) {}
+                     OutputGate* gate, uint32_t device)
+      : inner_(std::move(inner)), hooks_(hooks), gate_(gate), device_(device) {}
   uint64_t size_bytes() const override { return inner_->size_bytes(); }
   bool read_only() const override { return inner_->read_only(); }
   void Connect(AsyncEventPoster poster) override { inner_->Connect(poster); }
   void Submit(BlockRequest request) override {
-    if (request.op == BlockRequest::Op::kWrite) {
-      hooks_->OnOutput(OutputKind::kDiskWrite, device_, request.data);
+    const bool write = request.op == BlockRequest::Op::kWrite;
+    if (write) hooks_->OnOutput(OutputKind::kDiskWrite, device_, request.data);
+    if (gate_ == nullptr) {
+      inner_->Submit(std::move(request));
+      return;
     }
-    inner_->Submit(std::move(request));
+    // A flush must not overtake the writes it covers: it waits like one.
+    gate_->Hold(DiskStream(device_),
+                /*is_output=*/write || request.op == BlockRequest::Op::kFlush,
+                [inner = inner_.get(),
+                 held = std::make_shared<BlockRequest>(std::move(request))] {
+                  inner->Submit(std::move(*held));
+                });
   }
 
  private:
   std::unique_ptr<BlockBackend> inner_;
   ExecutionHooks* hooks_;
+  OutputGate* gate_;
   uint32_t device_;
 };
 
@@ -133,6 +154,11 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
   }
   if (options.kernel_path.empty()) {
     return absl::InvalidArgumentError("no kernel given (--kernel FILE)");
+  }
+  if (options.output_gate != nullptr &&
+      (options.hooks == nullptr || options.replay)) {
+    return absl::InvalidArgumentError(
+        "an output gate needs recording hooks (it holds what they log)");
   }
   if (!options.console) options.console = WriteStdout;
   FT_ASSIGN_OR_RETURN(GuestMemory memory,
@@ -203,7 +229,8 @@ absl::StatusOr<std::string> Machine::AttachVirtioDevices() {
     }
     if (options_.hooks != nullptr) {
       backend = std::make_unique<HookedBlockBackend>(
-          std::move(backend), options_.hooks, static_cast<uint32_t>(i));
+          std::move(backend), options_.hooks, options_.output_gate,
+          static_cast<uint32_t>(i));
     }
     FT_ASSIGN_OR_RETURN(
         std::unique_ptr<VirtioBlk> blk,
@@ -226,8 +253,8 @@ absl::StatusOr<std::string> Machine::AttachVirtioDevices() {
       backend = std::move(tap_backend);
     }
     if (options_.hooks != nullptr) {
-      backend = std::make_unique<HookedNetBackend>(std::move(backend),
-                                                   options_.hooks, nic);
+      backend = std::make_unique<HookedNetBackend>(
+          std::move(backend), options_.hooks, options_.output_gate, nic);
     }
     FT_ASSIGN_OR_RETURN(
         std::unique_ptr<VirtioNet> net,

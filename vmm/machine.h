@@ -55,6 +55,7 @@
 #include "vmm/kvm/vcpu_state.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/memory/guest_memory.h"
+#include "vmm/output_gate.h"
 #include "vmm/vcpu_thread.h"
 #include "vmm/virtio/mmio_transport.h"
 #include "vmm/virtio/net_backend.h"
@@ -80,6 +81,10 @@ struct MachineOptions {
   // and events come from the hooks only.
   ExecutionHooks* hooks = nullptr;
   bool replay = false;
+  // With hooks: packets and disk requests pass through this gate (the FT
+  // primary's Output Rule) after the hooks' OnOutput. Must outlive the
+  // machine's run, and release nothing once the machine is destroyed.
+  OutputGate* output_gate = nullptr;
   // Recording: how long a posted event may wait for the guest to exit by
   // itself before the vCPU is kicked out (and a micro-checkpoint taken).
   absl::Duration latency_bound = absl::Milliseconds(2);

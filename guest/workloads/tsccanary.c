@@ -2,10 +2,17 @@
  * tsccanary: the one deliberate breach of the guest's determinism rule, for
  * the replay engine's divergence test. It reads the TSC (which a KVM user
  * space cannot trap, so a replay cannot reproduce it) once, mixes it into 64
- * bits (splitmix64's finalizer) and makes an extra port write for each set
- * bit: a recorded run and its replay then take different exits (unless
- * their TSC values collide in all 64 mixed bits), and the replay must
- * report a divergence at a named position instead of going on silently.
+ * bits (splitmix64's finalizer) and makes one exit per bit: a set bit
+ * reads port 0x61 (the PIT's port B, whose refresh bit comes from the host
+ * clock, so the read is logged with its position), a clear bit writes an
+ * unclaimed port (not logged). A recorded run and its replay then differ
+ * at the first differing bit (unless their TSC values collide in all 64
+ * mixed bits), at a position the log has an entry for, and the replay must
+ * report a divergence there instead of going on silently. Every bit is an
+ * exit, so no micro-checkpoint (which would carry the recorded registers
+ * over and let the replay rejoin the recorded run) can fall between the
+ * read and the first differing exit, except in the few nanoseconds of
+ * guest code between two exits.
  * (One mixed read, not 64 raw ones: the loop's timing is regular enough
  * that the raw reads' bits can repeat the same pattern from run to run.)
  *
@@ -20,7 +27,8 @@
 #include "lib/pio.h"
 #include "workloads/workload.h"
 
-#define UART_SCRATCH 0x3ff
+#define PIT_PORT_B 0x61
+#define POST_PORT 0x80 /* no device: a write there is ignored */
 
 __attribute__((noinline)) uint64_t ftg_tsc_canary_read(void) {
   uint32_t lo, hi;
@@ -37,8 +45,10 @@ static struct ftg_outcome run(const uint64_t* values) {
   uint64_t writes = 0;
   for (int i = 0; i < 64; ++i) {
     if ((h >> i) & 1) {
-      ftg_outb(UART_SCRATCH, (uint8_t)i);
+      (void)ftg_inb(PIT_PORT_B);
       ++writes;
+    } else {
+      ftg_outb(POST_PORT, (uint8_t)i);
     }
   }
   ftg_printf("ftguest: tsccanary writes=%lu\n", writes);
