@@ -204,8 +204,8 @@ int Main(int argc, char** argv) {
   }
   std::printf(
       "(guest rt: the workload's own PIT-timed elapsed_us, recorded / "
-      "plain; ckpt KiB: mean micro-checkpoint size, pages plus vCPU "
-      "state)\n");
+      "plain; ckpt KiB: mean micro-checkpoint size before compression, "
+      "pages plus vCPU state)\n");
 
   // redis under redis-benchmark, plain and recorded, in a private namespace.
   testing::RedisTools tools;

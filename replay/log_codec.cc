@@ -1,5 +1,7 @@
 #include "replay/log_codec.h"
 
+#include <zstd.h>
+
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <kj/exception.h>
@@ -11,6 +13,7 @@
 #include <utility>
 #include <variant>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/check.h"
 #include "common/status.h"
@@ -68,12 +71,36 @@ void SetDigest(fl::Digest::Builder b, const Digest& d) {
   b.setMemoryHash(d.memory_hash);
 }
 
-void SetPages(capnp::List<fl::DirtyPage>::Builder list,
-              std::span<const DirtyPage> pages) {
+// Level 1: the fastest; the log is written on the vCPU thread.
+constexpr int kZstdLevel = 1;
+
+// Sets the pages of a Checkpoint or CheckpointPages builder `b`: their
+// bytes in each DirtyPage, or (`compress`) all in one zstd frame.
+template <typename Builder>
+absl::Status SetPages(Builder b, std::span<const DirtyPage> pages,
+                      bool compress) {
+  auto list = b.initPages(static_cast<unsigned>(pages.size()));
   for (size_t i = 0; i < pages.size(); ++i) {
     list[static_cast<unsigned>(i)].setGfn(pages[i].gfn);
-    list[static_cast<unsigned>(i)].setBytes(AsData(pages[i].bytes));
+    if (!compress) {
+      list[static_cast<unsigned>(i)].setBytes(AsData(pages[i].bytes));
+    }
   }
+  if (!compress || pages.empty()) return absl::OkStatus();
+  std::vector<uint8_t> raw;
+  raw.reserve(pages.size() * kPageBytes);
+  for (const DirtyPage& p : pages) {
+    raw.insert(raw.end(), p.bytes.begin(), p.bytes.end());
+  }
+  std::vector<uint8_t> packed(ZSTD_compressBound(raw.size()));
+  const size_t n = ZSTD_compress(packed.data(), packed.size(), raw.data(),
+                                 raw.size(), kZstdLevel);
+  if (ZSTD_isError(n)) {
+    return absl::InternalError(absl::StrFormat(
+        "compressing checkpoint pages: %s", ZSTD_getErrorName(n)));
+  }
+  b.setPagesZstd(capnp::Data::Reader(packed.data(), n));
+  return absl::OkStatus();
 }
 
 void SetVcpu(fl::VcpuState::Builder b, const VcpuState& v) {
@@ -140,7 +167,7 @@ absl::StatusOr<std::vector<uint8_t>> ToPayload(capnp::MessageBuilder& message) {
 }
 
 absl::StatusOr<std::vector<std::vector<uint8_t>>> EncodeCheckpoint(
-    const MicroCheckpoint& c, size_t pages_per_frame) {
+    const MicroCheckpoint& c, size_t pages_per_frame, bool compress) {
   std::vector<std::vector<uint8_t>> frames;
   const std::span<const DirtyPage> all(c.pages);
   const size_t first = std::min(all.size(), pages_per_frame);
@@ -154,7 +181,7 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> EncodeCheckpoint(
       SetVcpu(vcpus[static_cast<unsigned>(i)], c.vcpus[i]);
     }
     r.setTotalPages(all.size());
-    SetPages(r.initPages(static_cast<unsigned>(first)), all.first(first));
+    FT_RETURN_IF_ERROR(SetPages(r, all.first(first), compress));
     FT_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ToPayload(message));
     frames.push_back(std::move(bytes));
   }
@@ -163,8 +190,8 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> EncodeCheckpoint(
     capnp::MallocMessageBuilder message;
     auto entry = message.initRoot<fl::Entry>();
     SetPosition(entry.initPosition(), c.at);
-    SetPages(entry.initCheckpointPages().initPages(static_cast<unsigned>(n)),
-             all.subspan(at, n));
+    FT_RETURN_IF_ERROR(
+        SetPages(entry.initCheckpointPages(), all.subspan(at, n), compress));
     FT_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ToPayload(message));
     frames.push_back(std::move(bytes));
   }
@@ -215,12 +242,51 @@ Digest ReadDigest(fl::Digest::Reader r) {
                 .memory_hash = r.getMemoryHash()};
 }
 
-std::vector<DirtyPage> ReadPages(capnp::List<fl::DirtyPage>::Reader list) {
+// The pages of a Checkpoint or CheckpointPages reader: with pagesZstd, the
+// frame must declare exactly the pages' size (checked before allocating:
+// the list length is bounded) and every DirtyPage.bytes must be empty.
+template <typename Reader>
+absl::StatusOr<std::vector<DirtyPage>> ReadPages(Reader r) {
+  const auto list = r.getPages();
   std::vector<DirtyPage> pages;
   pages.reserve(list.size());
   for (fl::DirtyPage::Reader p : list) {
     pages.push_back(
         DirtyPage{.gfn = p.getGfn(), .bytes = ToVector(p.getBytes())});
+  }
+  const auto packed = r.getPagesZstd();
+  if (packed.size() == 0) return pages;
+  const size_t want = pages.size() * kPageBytes;
+  for (const DirtyPage& p : pages) {
+    if (!p.bytes.empty()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "checkpoint page %#x has bytes of its own and compressed ones",
+          p.gfn));
+    }
+  }
+  const unsigned long long declared =
+      ZSTD_getFrameContentSize(packed.begin(), packed.size());
+  if (declared != want) {
+    return absl::DataLossError(absl::StrFormat(
+        "checkpoint pages: the compressed frame declares %s bytes, %u "
+        "pages need %u",
+        declared == ZSTD_CONTENTSIZE_UNKNOWN ? std::string("unknown")
+        : declared == ZSTD_CONTENTSIZE_ERROR ? std::string("invalid")
+                                             : absl::StrCat(declared),
+        pages.size(), want));
+  }
+  std::vector<uint8_t> raw(want);
+  const size_t n =
+      ZSTD_decompress(raw.data(), raw.size(), packed.begin(), packed.size());
+  if (ZSTD_isError(n) || n != want) {
+    return absl::DataLossError(absl::StrFormat(
+        "checkpoint pages do not decompress: %s",
+        ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame"));
+  }
+  for (size_t i = 0; i < pages.size(); ++i) {
+    pages[i].bytes.assign(
+        raw.begin() + static_cast<ptrdiff_t>(i * kPageBytes),
+        raw.begin() + static_cast<ptrdiff_t>((i + 1) * kPageBytes));
   }
   return pages;
 }
@@ -270,7 +336,7 @@ absl::StatusOr<CheckpointHead> ReadCheckpoint(const LogPosition& at,
         "total of %u)",
         pages.size(), kMaxPagesPerFrame, head.total_pages));
   }
-  head.checkpoint.pages = ReadPages(pages);
+  FT_ASSIGN_OR_RETURN(head.checkpoint.pages, ReadPages(r));
   FT_RETURN_IF_ERROR(ValidatePages(head.checkpoint.pages, guest, std::nullopt));
   return head;
 }
@@ -284,7 +350,8 @@ absl::StatusOr<CheckpointPages> ReadCheckpointPages(
         absl::StrFormat("checkpoint continuation with %u pages (must be 1..%u)",
                         pages.size(), kMaxPagesPerFrame));
   }
-  CheckpointPages out{.at = at, .pages = ReadPages(pages)};
+  CheckpointPages out{.at = at};
+  FT_ASSIGN_OR_RETURN(out.pages, ReadPages(r));
   // Gfns are checked against the frames before by LogDecoder.
   FT_RETURN_IF_ERROR(ValidatePages(out.pages, guest, std::nullopt));
   return out;
@@ -561,7 +628,8 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> EncodeEntry(
   }
   FT_RETURN_IF_ERROR(ValidateEntry(entry, guest));
   if (const auto* c = std::get_if<MicroCheckpoint>(&entry)) {
-    return EncodeCheckpoint(*c, options.pages_per_frame);
+    return EncodeCheckpoint(*c, options.pages_per_frame,
+                            options.compress_pages);
   }
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<fl::Entry>();

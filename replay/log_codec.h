@@ -58,6 +58,9 @@ struct EncodeOptions {
   // Dirty pages per frame, 1..kMaxPagesPerFrame (smaller values give smaller
   // frames, e.g. to pipeline a large checkpoint over the network).
   size_t pages_per_frame = kMaxPagesPerFrame;
+  // Compress each frame's checkpoint pages with zstd (format 2; the header
+  // must then ask for reader version 2, as kMinReaderVersion does).
+  bool compress_pages = true;
 };
 
 absl::StatusOr<std::vector<uint8_t>> EncodeHeader(const LogHeader& header);

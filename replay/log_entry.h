@@ -21,12 +21,14 @@
 namespace ft::replay {
 
 // The format this code writes (Header.formatVersion).
-inline constexpr uint32_t kFormatVersion = 1;
+// 2: checkpoint pages may be zstd-compressed (pagesZstd).
+inline constexpr uint32_t kFormatVersion = 2;
 // The minReaderVersion this code writes: raise it only when an older reader
-// would misread what this code writes.
-inline constexpr uint32_t kMinReaderVersion = 1;
+// would misread what this code writes (a version-1 reader would find pages
+// without bytes).
+inline constexpr uint32_t kMinReaderVersion = 2;
 // This reader's version: it refuses logs whose minReaderVersion is above.
-inline constexpr uint32_t kReaderVersion = 1;
+inline constexpr uint32_t kReaderVersion = 2;
 
 // --- Header ---
 

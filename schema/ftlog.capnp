@@ -31,7 +31,8 @@ $Cxx.namespace("ft::schema::ftlog");
 
 struct Header {
   formatVersion @0 :UInt32;
-  # The format version the writer implements (1 for this schema). Must be
+  # The format version the writer implements (2 for this schema; 2 added
+  # compressed checkpoint pages). Must be
   # >= minReaderVersion. Informational for readers newer than the writer.
 
   minReaderVersion @1 :UInt32;
@@ -263,11 +264,21 @@ struct Checkpoint {
   # totalPages > 0; gfns strictly increase across the whole checkpoint. If
   # fewer than totalPages, the rest follow in checkpointPages entries at the
   # same position, before any other entry.
+
+  pagesZstd @3 :Data;
+  # Format 2. Empty: each DirtyPage carries its bytes. Otherwise the bytes
+  # of all `pages`, in list order, as one zstd frame that declares its
+  # content size, which must be exactly pages.length * 4096; every
+  # DirtyPage.bytes is then empty. (Guest pages compress about tenfold;
+  # the log is the FT network's load.)
 }
 
 struct CheckpointPages {
   pages @0 :List(DirtyPage);
   # 1..4096 more pages of the open checkpoint, gfns continuing to increase.
+
+  pagesZstd @1 :Data;
+  # Format 2: as Checkpoint.pagesZstd, for these pages.
 }
 
 struct Digest {

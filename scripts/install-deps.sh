@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   meson ninja-build g++ pkg-config binutils python3 dpkg-dev xz-utils
-  libabsl-dev capnproto libcapnp-dev libibverbs-dev libssl-dev
+  libabsl-dev capnproto libcapnp-dev libibverbs-dev libssl-dev libzstd-dev
   # tests, fuzzing, style
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/replay/ftlog_rewrite.h"
@@ -19,9 +21,10 @@ namespace {
 using ::testing::HasSubstr;
 using namespace ::ft::replay::testing;  // NOLINT: test helpers
 
+// Uncompressed: tests rewrite pages in place, each with its bytes.
 std::vector<uint8_t> EncodeOne(const LogEntry& entry) {
   absl::StatusOr<std::vector<std::vector<uint8_t>>> frames =
-      EncodeEntry(entry, SampleHeader().guest);
+      EncodeEntry(entry, SampleHeader().guest, {.compress_pages = false});
   EXPECT_TRUE(frames.ok()) << frames.status();
   if (!frames.ok()) return {};
   EXPECT_EQ(frames->size(), 1u);
@@ -312,16 +315,65 @@ TEST(LogCodecTest, DecoderRefusesHeadersOutOfBounds) {
   }
 }
 
+TEST(LogCodecTest, CompressedCheckpointPagesRoundTripAndAreChecked) {
+  MicroCheckpoint c = SampleCheckpoint(7, 5);
+  for (size_t i = 0; i < c.pages.size(); ++i) {
+    // Compressible, and different per page.
+    std::fill(c.pages[i].bytes.begin(), c.pages[i].bytes.end(),
+              static_cast<uint8_t>(i + 1));
+  }
+  auto frames = EncodeEntry(c, SampleHeader().guest, {.pages_per_frame = 3});
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  ASSERT_EQ(frames->size(), 2u);
+  auto plain = EncodeEntry(c, SampleHeader().guest,
+                           {.pages_per_frame = 3, .compress_pages = false});
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  // Three pages of one repeated byte each shrink to next to nothing.
+  EXPECT_LT((*frames)[0].size() + 3 * kPageBytes - 256, (*plain)[0].size());
+  auto head = DecodeRecord((*frames)[0], SampleHeader().guest);
+  ASSERT_TRUE(head.ok()) << head.status();
+  const auto& cp = std::get<CheckpointHead>(*head).checkpoint;
+  ASSERT_EQ(cp.pages.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(cp.pages[i], c.pages[i]);
+  auto more = DecodeRecord((*frames)[1], SampleHeader().guest);
+  ASSERT_TRUE(more.ok()) << more.status();
+  const auto& rest = std::get<CheckpointPages>(*more).pages;
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[1], c.pages[4]);
+
+  // A frame that declares another size, or does not decompress.
+  ExpectError(DecodeRecord(Rewrite<fl::Entry>((*frames)[0],
+                                              [](fl::Entry::Builder e) {
+                                                e.getCheckpoint().initPages(2);
+                                              }),
+                           SampleHeader().guest)
+                  .status(),
+              absl::StatusCode::kDataLoss, "2 pages need 8192");
+  ExpectError(
+      DecodeRecord(Rewrite<fl::Entry>((*frames)[0],
+                                      [](fl::Entry::Builder e) {
+                                        auto z =
+                                            e.getCheckpoint().getPagesZstd();
+                                        z[z.size() - 1] ^= 0xff;
+                                      }),
+                   SampleHeader().guest)
+          .status(),
+      absl::StatusCode::kDataLoss, "do not decompress");
+}
+
 TEST(LogCodecTest, DecoderRefusesTooNewMinReaderVersion) {
   LogHeader h = SampleHeader();
-  h.format_version = 3;
-  h.min_reader_version = 2;
+  h.format_version = kReaderVersion + 2;
+  h.min_reader_version = kReaderVersion + 1;
   absl::StatusOr<std::vector<uint8_t>> p = EncodeHeader(h);
   ASSERT_TRUE(p.ok()) << p.status();
   const absl::Status s = DecodeHeader(*p).status();
-  ExpectError(s, absl::StatusCode::kFailedPrecondition,
-              "needs reader version 2 or newer");
-  EXPECT_THAT(std::string(s.message()), HasSubstr("reads up to version 1"));
+  ExpectError(
+      s, absl::StatusCode::kFailedPrecondition,
+      absl::StrFormat("needs reader version %u or newer", kReaderVersion + 1));
+  EXPECT_THAT(
+      std::string(s.message()),
+      HasSubstr(absl::StrFormat("reads up to version %u", kReaderVersion)));
   EXPECT_THAT(std::string(s.message()), HasSubstr("'ftvm test'"));
 
   // Checked before anything else: even fields this reader would refuse do
@@ -331,7 +383,8 @@ TEST(LogCodecTest, DecoderRefusesTooNewMinReaderVersion) {
                                                  b.getGuest().setMemoryBytes(1);
                                                }))
                   .status(),
-              absl::StatusCode::kFailedPrecondition, "reader version 2");
+              absl::StatusCode::kFailedPrecondition,
+              absl::StrFormat("reader version %u", kReaderVersion + 1));
 }
 
 TEST(LogCodecTest, NewerWriterReadableByThisReaderIsAccepted) {

@@ -132,7 +132,8 @@ std::vector<std::string> HeaderLines() {
   std::string sha;
   for (int i = 0; i < 32; ++i) sha += "ab";
   return {
-      "header: format 1, min reader 1, writer \"ftvm test\"",
+      absl::StrFormat("header: format %u, min reader %u, writer \"ftvm test\"",
+                      replay::kFormatVersion, replay::kMinReaderVersion),
       "guest: memory 16777216 bytes (4096 pages), 1 vcpus, 2 cpuid entries, "
       "cmdline \"workload=hello\"",
       "kernel: \"/boot/ftguest.elf\" 123456 bytes sha256 " + sha,
