@@ -1,0 +1,636 @@
+// Tests for logchannel/channel.h over in-process transports: records in
+// order, acknowledgements, heartbeats, backpressure, closing, and a peer
+// that misbehaves (tampering, garbage, disconnecting mid-record, records out
+// of sequence, acknowledging unsent data, ignoring the window), each ending
+// the channel with a clear error on both APIs and without hanging.
+#include "logchannel/channel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/logchannel/channel_test_util.h"
+
+namespace ft::logchannel {
+namespace {
+
+using ::ft::logchannel::testing::Eventually;
+using ::ft::logchannel::testing::ForEachRecord;
+using ::ft::logchannel::testing::InterceptTransport;
+using ::ft::logchannel::testing::OpenBoth;
+using ::ft::logchannel::testing::OpenInProc;
+using ::ft::logchannel::testing::Options;
+using ::ft::logchannel::testing::Payload;
+using ::ft::logchannel::testing::RawPeer;
+using ::ft::logchannel::testing::TestThread;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+absl::Time In(absl::Duration d) { return absl::Now() + d; }
+
+TEST(ChannelTest, ManyRecordsArriveInOrderAndAreAcknowledged) {
+  std::vector<uint64_t> acks;
+  absl::Mutex acks_mu;
+  auto p_s = OpenInProc([&](ChannelOptions& po, ChannelOptions&) {
+    po.on_ack = [&](SequenceNumber n) {
+      absl::MutexLock lock(&acks_mu);
+      acks.push_back(n.value());
+    };
+  });
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_TRUE(s.ok()) << s.status();
+  Channel& primary = **p;
+  Channel& secondary = **s;
+  EXPECT_EQ(primary.version(), kProtocolVersion);
+  EXPECT_TRUE(primary.encrypted());
+  EXPECT_EQ(primary.peer_role(), Role::kSecondary);
+
+  constexpr int kRecords = 2000;
+  TestThread sender(
+      [&] {
+        for (int i = 1; i <= kRecords; ++i) {
+          absl::StatusOr<SequenceNumber> seq =
+              primary.Send(Payload((i * 37) % 5000, i));
+          ASSERT_TRUE(seq.ok()) << seq.status();
+          ASSERT_EQ(seq->value(), uint64_t(i));
+        }
+      },
+      [&] { primary.Close("test failed"); });
+  for (int i = 1; i <= kRecords; ++i) {
+    absl::StatusOr<ReceivedData> r = secondary.Receive(In(absl::Seconds(10)));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->sequence.value(), uint64_t(i));
+    ASSERT_EQ(r->payload, Payload((i * 37) % 5000, i)) << "record " << i;
+    if (i % 10 == 0) {
+      ASSERT_TRUE(secondary.Ack(r->sequence).ok());
+    }
+  }
+  sender.Join();
+  ASSERT_TRUE(
+      primary.WaitAcked(SequenceNumber(kRecords), In(absl::Seconds(10))).ok());
+  EXPECT_EQ(primary.acked(), SequenceNumber(kRecords));
+  EXPECT_EQ(primary.last_sent(), SequenceNumber(kRecords));
+  EXPECT_EQ(primary.stats().unacked_bytes, 0u);
+  EXPECT_EQ(primary.stats().data_records_sent, uint64_t(kRecords));
+  EXPECT_EQ(secondary.stats().data_records_received, uint64_t(kRecords));
+  // on_ack runs just after acked() advances, on the reader thread.
+  EXPECT_TRUE(Eventually([&] {
+    absl::MutexLock lock(&acks_mu);
+    return !acks.empty() && acks.back() == uint64_t(kRecords);
+  }));
+  {
+    absl::MutexLock lock(&acks_mu);
+    EXPECT_TRUE(std::is_sorted(acks.begin(), acks.end()));
+  }
+  EXPECT_TRUE(primary.status().ok());
+  EXPECT_TRUE(secondary.status().ok());
+}
+
+TEST(ChannelTest, AckRules) {
+  auto p_s = OpenInProc();
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok());
+  ASSERT_TRUE((*p)->Send(Payload(10, 1)).ok());
+  ASSERT_TRUE((*p)->Send(Payload(10, 2)).ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      (*p)->WaitAcked(SequenceNumber(3), In(absl::Seconds(1)))));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(
+      (*p)->WaitAcked(SequenceNumber(1), In(absl::Milliseconds(20)))));
+  ASSERT_TRUE((*s)->Receive(In(absl::Seconds(10))).ok());
+  // Only what Receive returned can be acknowledged.
+  absl::Status beyond = (*s)->Ack(SequenceNumber(2));
+  EXPECT_TRUE(absl::IsInvalidArgument(beyond)) << beyond;
+  ASSERT_TRUE((*s)->Ack(SequenceNumber(1)).ok());
+  ASSERT_TRUE((*s)->Ack(SequenceNumber(1)).ok());  // again: a no-op
+  ASSERT_TRUE((*s)->Receive(In(absl::Seconds(10))).ok());
+  ASSERT_TRUE((*s)->Ack(SequenceNumber(2)).ok());
+  EXPECT_TRUE((*s)->Ack(SequenceNumber(1)).ok());  // older: a no-op
+  ASSERT_TRUE((*p)->WaitAcked(SequenceNumber(2), In(absl::Seconds(10))).ok());
+  EXPECT_TRUE(absl::IsDeadlineExceeded(
+      (*s)->Receive(In(absl::Milliseconds(20))).status()));
+}
+
+TEST(ChannelTest, BothDirectionsCarryData) {
+  auto p_s = OpenInProc();
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok());
+  ASSERT_TRUE((*s)->Send(Payload(100, 9)).ok());
+  absl::StatusOr<ReceivedData> r = (*p)->Receive(In(absl::Seconds(10)));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->payload, Payload(100, 9));
+}
+
+TEST(ChannelTest, HeartbeatsCarryTheCountersAndUpdateLastHeard) {
+  auto p_s = OpenInProc();
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok());
+  const int64_t heard = (*s)->last_heard_ns();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE((*p)->Send(Payload(10, i)).ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE((*s)->Receive(In(absl::Seconds(10))).ok());
+  }
+  ASSERT_TRUE((*s)->Ack(SequenceNumber(3)).ok());
+  ASSERT_TRUE((*p)->WaitAcked(SequenceNumber(3), In(absl::Seconds(10))).ok());
+  // The primary's heartbeats after the sends say 3 sent; the secondary's
+  // after its ACK say 3 acknowledged.
+  EXPECT_TRUE(Eventually([&] {
+    auto hb = (*s)->last_heartbeat();
+    return hb.has_value() && hb->heartbeat.sent == SequenceNumber(3);
+  }));
+  EXPECT_TRUE(Eventually([&] {
+    auto hb = (*p)->last_heartbeat();
+    return hb.has_value() && hb->heartbeat.acked == SequenceNumber(3);
+  }));
+  EXPECT_GT((*s)->last_heard_ns(), heard);
+  EXPECT_GE((*s)->stats().heartbeats_received, 1u);
+  EXPECT_GE((*p)->stats().heartbeats_sent, 1u);
+}
+
+// The secondary does not acknowledge: the primary's Send blocks once the
+// buffer is full, the stall is counted, and it resumes on acknowledgement.
+void CheckBackpressure(
+    const std::function<void(ChannelOptions&, ChannelOptions&)>& limit) {
+  metrics::Registry registry;
+  auto p_s = OpenInProc([&](ChannelOptions& po, ChannelOptions& so) {
+    po.metrics = &registry;
+    so.metrics = &registry;
+    limit(po, so);
+  });
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok()) << p.status() << s.status();
+  Channel& primary = **p;
+  Channel& secondary = **s;
+  constexpr int kRecords = 10;
+  std::atomic<int> sent{0};
+  TestThread sender(
+      [&] {
+        for (int i = 1; i <= kRecords; ++i) {
+          ASSERT_TRUE(primary.Send(Payload(4096, i)).ok());
+          sent = i;
+        }
+      },
+      [&] { primary.Close("test failed"); });
+  // 4 records of 4 KiB fill 16 KiB; the 5th waits.
+  ASSERT_TRUE(
+      Eventually([&] { return primary.stats().backpressure_stalls >= 1; }));
+  EXPECT_EQ(sent.load(), 4);
+  EXPECT_EQ(primary.last_sent(), SequenceNumber(4));
+  EXPECT_EQ(primary.stats().unacked_bytes, 4u * 4096);
+  for (int i = 1; i <= kRecords; ++i) {
+    absl::StatusOr<ReceivedData> r = secondary.Receive(In(absl::Seconds(10)));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_TRUE(secondary.Ack(r->sequence).ok());
+  }
+  sender.Join();
+  EXPECT_EQ(sent.load(), kRecords);
+  const ChannelStats st = primary.stats();
+  EXPECT_GE(st.backpressure_stalls, 1u);
+  EXPECT_GT(st.backpressure_stall_time, absl::ZeroDuration());
+  const std::string text = registry.ExportPrometheus();
+  EXPECT_THAT(text, HasSubstr("ftvm_logchannel_backpressure_stalls_total{"
+                              "channel=\"p\"} "));
+  EXPECT_THAT(text, Not(HasSubstr("ftvm_logchannel_backpressure_stalls_total{"
+                                  "channel=\"p\"} 0\n")));
+}
+
+TEST(ChannelTest, BackpressureFromTheSendBuffer) {
+  CheckBackpressure(
+      [](ChannelOptions& p, ChannelOptions&) { p.send_buffer_bytes = 16384; });
+}
+
+TEST(ChannelTest, BackpressureFromThePeersReceiveWindow) {
+  CheckBackpressure([](ChannelOptions&, ChannelOptions& s) {
+    s.receive_window_bytes = 16384;
+  });
+}
+
+TEST(ChannelTest, OneOversizedRecordStillFitsAnEmptyBuffer) {
+  auto p_s = OpenInProc(
+      [](ChannelOptions& po, ChannelOptions&) { po.send_buffer_bytes = 100; });
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok());
+  ASSERT_TRUE((*p)->Send(Payload(1000, 1)).ok());
+  absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->payload.size(), 1000u);
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      (*p)->Send(std::vector<uint8_t>(kMaxDataBytes + 1)).status()));
+}
+
+TEST(ChannelTest, MetricsAreExported) {
+  metrics::Registry registry;
+  auto p_s = OpenInProc([&](ChannelOptions& po, ChannelOptions& so) {
+    po.metrics = &registry;
+    so.metrics = &registry;
+  });
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok());
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE((*p)->Send(Payload(100, i)).ok());
+  for (int i = 1; i <= 5; ++i) {
+    absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE((*s)->Ack(r->sequence).ok());
+  }
+  ASSERT_TRUE((*p)->WaitAcked(SequenceNumber(5), In(absl::Seconds(10))).ok());
+  const std::string text = registry.ExportPrometheus();
+  EXPECT_THAT(text, HasSubstr("ftvm_logchannel_data_records_sent_total{"
+                              "channel=\"p\"} 5\n"));
+  EXPECT_THAT(text, HasSubstr("ftvm_logchannel_data_bytes_received_total{"
+                              "channel=\"s\"} 500\n"));
+  EXPECT_THAT(text,
+              HasSubstr("ftvm_logchannel_unacked_bytes{channel=\"p\"} 0\n"));
+  EXPECT_THAT(text,
+              HasSubstr("# TYPE ftvm_logchannel_ack_rtt_seconds histogram"));
+  EXPECT_THAT(text,
+              Not(HasSubstr(
+                  "ftvm_logchannel_ack_rtt_seconds_count{channel=\"p\"} 0\n")));
+}
+
+TEST(ChannelTest, CloseIsSeenByThePeerAfterItsData) {
+  auto p_s = OpenInProc();
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok());
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE((*p)->Send(Payload(50, i)).ok());
+  (*p)->Close("maintenance");
+  for (int i = 1; i <= 3; ++i) {
+    absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->sequence.value(), uint64_t(i));
+  }
+  absl::StatusOr<ReceivedData> end = (*s)->Receive(In(absl::Seconds(10)));
+  EXPECT_TRUE(absl::IsCancelled(end.status())) << end.status();
+  EXPECT_THAT(end.status().message(),
+              HasSubstr("closed the channel: maintenance"));
+  EXPECT_TRUE(absl::IsCancelled((*p)->status()));
+  absl::StatusOr<SequenceNumber> after = (*p)->Send(Payload(1, 1));
+  EXPECT_TRUE(absl::IsCancelled(after.status())) << after.status();
+  EXPECT_TRUE(absl::IsCancelled((*s)->Send(Payload(1, 1)).status()));
+}
+
+TEST(ChannelTest, CloseWakesBlockedCallers) {
+  auto p_s = OpenInProc(
+      [](ChannelOptions& po, ChannelOptions&) { po.send_buffer_bytes = 4096; });
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok());
+  ASSERT_TRUE((*p)->Send(Payload(4096, 1)).ok());
+  absl::Status send_status, receive_status;
+  auto close = [&] { (*p)->Close("test failed"); };
+  TestThread blocked_send(
+      [&] { send_status = (*p)->Send(Payload(4096, 2)).status(); }, close);
+  TestThread blocked_receive(
+      [&] {
+        (void)(*s)->Receive(In(absl::Seconds(10)));  // record 1
+        receive_status = (*s)->Receive(absl::InfiniteFuture()).status();
+      },
+      close);
+  ASSERT_TRUE(
+      Eventually([&] { return (*p)->stats().backpressure_stalls == 1; }));
+  (*p)->Close("shutting down");
+  blocked_send.Join();
+  blocked_receive.Join();
+  EXPECT_TRUE(absl::IsCancelled(send_status)) << send_status;
+  EXPECT_TRUE(absl::IsCancelled(receive_status)) << receive_status;
+}
+
+TEST(ChannelTest, CloseDoesNotHangOnAPeerThatStopsReading) {
+  auto a_b = MakeInProcPair({.capacity_bytes = 4096});
+  auto& a = a_b.first;
+  auto& b = a_b.second;
+  ChannelOptions o = Options(Role::kPrimary);
+  o.close_timeout = absl::Milliseconds(100);
+  absl::StatusOr<RawPeer> peer = absl::UnknownError("not run");
+  std::thread t([&, b = std::move(b)]() mutable {
+    peer =
+        RawPeer::Handshake(std::move(b), testing::HsOptions(Role::kSecondary));
+  });
+  absl::StatusOr<std::unique_ptr<Channel>> c =
+      Channel::Open(std::move(a), std::move(o));
+  t.join();
+  ASSERT_TRUE(c.ok() && peer.ok());
+  // The peer never reads: the writer blocks on the full pipe.
+  for (int i = 1; i <= 10; ++i) ASSERT_TRUE((*c)->Send(Payload(4000, i)).ok());
+  (*c)->Close("giving up");
+  EXPECT_TRUE(absl::IsCancelled((*c)->status()));
+}
+
+TEST(ChannelTest, WrongSecretFailsOpenOnBothSides) {
+  auto p_s = OpenInProc([](ChannelOptions&, ChannelOptions& so) {
+    so.shared_secret = "a different secret, long enough";
+  });
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  EXPECT_TRUE(absl::IsUnauthenticated(p.status())) << p.status();
+  EXPECT_TRUE(absl::IsUnauthenticated(s.status())) << s.status();
+  EXPECT_THAT(p.status().message(), HasSubstr("wrong shared secret"));
+}
+
+TEST(ChannelTest, WrongVersionFailsOpen) {
+  auto p_s = OpenInProc(
+      [](ChannelOptions&, ChannelOptions& so) { so.versions = {7}; });
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  EXPECT_THAT(p.status().message(), HasSubstr("no common protocol version"));
+  EXPECT_THAT(s.status().message(), HasSubstr("no common protocol version"));
+}
+
+TEST(ChannelTest, EncryptionMismatchFailsOpen) {
+  auto p_s = OpenInProc([](ChannelOptions&, ChannelOptions& so) {
+    so.security = Security::kPlaintext;
+  });
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  EXPECT_THAT(p.status().message(),
+              HasSubstr("the peer wants plaintext, we require encryption"));
+  EXPECT_TRUE(absl::IsFailedPrecondition(s.status())) << s.status();
+}
+
+// Records what the primary writes, to look at the wire.
+struct Wire {
+  absl::Mutex mu;
+  std::vector<uint8_t> bytes;
+};
+
+void CheckWireVisibility(Security security, bool visible) {
+  auto a_b = MakeInProcPair();
+  auto& a = a_b.first;
+  auto& b = a_b.second;
+  auto wire = std::make_shared<Wire>();
+  auto tap = std::make_unique<InterceptTransport>(
+      std::move(a), [wire](std::span<const uint8_t> bytes, Transport& inner) {
+        {
+          absl::MutexLock lock(&wire->mu);
+          wire->bytes.insert(wire->bytes.end(), bytes.begin(), bytes.end());
+        }
+        return inner.Write(bytes);
+      });
+  ChannelOptions po = Options(Role::kPrimary);
+  ChannelOptions so = Options(Role::kSecondary);
+  po.security = so.security = security;
+  auto p_s = OpenBoth(std::move(tap), po, std::move(b), so);
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok()) << p.status() << s.status();
+  EXPECT_EQ((*p)->encrypted(), security == Security::kEncrypted);
+  const std::string text = "a recognisable log entry: port 0x3f8 read 0x41";
+  ASSERT_TRUE(
+      (*p)->Send({reinterpret_cast<const uint8_t*>(text.data()), text.size()})
+          .ok());
+  absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(std::string(r->payload.begin(), r->payload.end()), text);
+  absl::MutexLock lock(&wire->mu);
+  const bool found = std::search(wire->bytes.begin(), wire->bytes.end(),
+                                 text.begin(), text.end()) != wire->bytes.end();
+  EXPECT_EQ(found, visible);
+}
+
+TEST(ChannelTest, EncryptedByDefaultPlaintextOnlyWhenChosen) {
+  CheckWireVisibility(Security::kEncrypted, /*visible=*/false);
+  CheckWireVisibility(Security::kPlaintext, /*visible=*/true);
+}
+
+// Opens a channel whose primary writes through `on_write` once the
+// handshake is done, sends one DATA record, and returns both ends.
+std::pair<testing::ChannelOr, testing::ChannelOr> WithTamperedData(
+    InterceptTransport::OnWrite on_write) {
+  auto a_b = MakeInProcPair();
+  auto& a = a_b.first;
+  auto& b = a_b.second;
+  auto tap = std::make_unique<InterceptTransport>(
+      std::move(a),
+      [on_write](std::span<const uint8_t> bytes, Transport& inner) {
+        bool has_data = false;
+        ForEachRecord(bytes, [&](size_t, const RecordHeader& h) {
+          has_data |= h.type == RecordType::kData;
+        });
+        return has_data ? on_write(bytes, inner) : inner.Write(bytes);
+      });
+  auto pair = OpenBoth(std::move(tap), Options(Role::kPrimary), std::move(b),
+                       Options(Role::kSecondary));
+  if (pair.first.ok() && pair.second.ok()) {
+    (void)(*pair.first)->Send(Payload(300, 1));
+  }
+  return pair;
+}
+
+TEST(ChannelTest, TamperedCiphertextIsRejectedAndBothSidesKnow) {
+  auto p_s =
+      WithTamperedData([](std::span<const uint8_t> bytes, Transport& inner) {
+        std::vector<uint8_t> copy(bytes.begin(), bytes.end());
+        ForEachRecord(copy, [&](size_t at, const RecordHeader& h) {
+          if (h.type == RecordType::kData)
+            copy[at + kRecordHeaderBytes + 5] ^= 1;
+        });
+        return inner.Write(copy);
+      });
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok());
+  absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+  EXPECT_TRUE(absl::IsDataLoss(r.status())) << r.status();
+  EXPECT_THAT(r.status().message(),
+              AllOf(HasSubstr("DATA"), HasSubstr("failed authentication")));
+  EXPECT_EQ((*s)->status(), r.status());
+  // The primary is told why, in a CLOSE.
+  ASSERT_TRUE(Eventually([&] { return !(*p)->status().ok(); }));
+  absl::Status ps = (*p)->status();
+  EXPECT_TRUE(absl::IsDataLoss(ps)) << ps;
+  EXPECT_THAT(ps.message(), AllOf(HasSubstr("closed the channel"),
+                                  HasSubstr("failed authentication")));
+  EXPECT_EQ((*p)->Send(Payload(1, 1)).status(), ps);
+  EXPECT_EQ((*p)->WaitAcked(SequenceNumber(1), In(absl::Seconds(1))), ps);
+}
+
+TEST(ChannelTest, GarbageIsRefused) {
+  auto p_s = WithTamperedData([](std::span<const uint8_t>, Transport& inner) {
+    const std::string junk = "this is not a record, it is junk";
+    return inner.Write(
+        {reinterpret_cast<const uint8_t*>(junk.data()), junk.size()});
+  });
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok());
+  absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+  EXPECT_TRUE(absl::IsDataLoss(r.status())) << r.status();
+  EXPECT_THAT(r.status().message(),
+              AllOf(HasSubstr("bad magic"), HasSubstr("corrupt from here on")));
+}
+
+TEST(ChannelTest, PeerDisconnectingMidRecord) {
+  auto p_s =
+      WithTamperedData([](std::span<const uint8_t> bytes, Transport& inner) {
+        // Half the bytes, then the primary's stream ends: to the secondary
+        // it is a peer gone in the middle of a record.
+        (void)inner.Write(bytes.first(bytes.size() / 2));
+        inner.ShutdownWrite();
+        return absl::UnavailableError("cut by the test");
+      });
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok());
+  absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+  EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("disconnected in the middle of a record"));
+  // The primary's write failed and the secondary ended its side.
+  ASSERT_TRUE(Eventually([&] { return !(*p)->status().ok(); }));
+  EXPECT_TRUE(absl::IsUnavailable((*p)->status())) << (*p)->status();
+}
+
+TEST(ChannelTest, DataOutOfSequenceEndsTheChannel) {
+  auto c_peer = RawPeer::Connect(Options(Role::kSecondary));
+  auto& c = c_peer.first;
+  auto& peer = c_peer.second;
+  ASSERT_TRUE(c.ok() && peer.ok()) << c.status() << peer.status();
+  ASSERT_TRUE(peer->Send(RecordType::kData, 1, Payload(10, 1)).ok());
+  ASSERT_TRUE(peer->Send(RecordType::kData, 3, Payload(10, 3)).ok());
+  // What arrived before the violation is still delivered.
+  absl::StatusOr<ReceivedData> first = (*c)->Receive(In(absl::Seconds(10)));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->sequence, SequenceNumber(1));
+  absl::StatusOr<ReceivedData> r = (*c)->Receive(In(absl::Seconds(10)));
+  EXPECT_TRUE(absl::IsDataLoss(r.status())) << r.status();
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("DATA out of sequence: number 3, expected 2"));
+  EXPECT_TRUE(absl::IsDataLoss((*c)->Ack(SequenceNumber(1))));
+  // The peer gets a CLOSE with the reason.
+  absl::StatusOr<SessionMessage> m =
+      peer->NextNonHeartbeat(In(absl::Seconds(10)));
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE(std::holds_alternative<CloseNotice>(*m));
+  EXPECT_THAT(std::get<CloseNotice>(*m).reason, HasSubstr("out of sequence"));
+}
+
+TEST(ChannelTest, AckOfUnsentDataEndsTheChannel) {
+  auto c_peer = RawPeer::Connect(Options(Role::kPrimary));
+  auto& c = c_peer.first;
+  auto& peer = c_peer.second;
+  ASSERT_TRUE(c.ok() && peer.ok());
+  ASSERT_TRUE(peer->Send(RecordType::kAck, 5, {}).ok());
+  ASSERT_TRUE(Eventually([&] { return !(*c)->status().ok(); }));
+  absl::StatusOr<SequenceNumber> s = (*c)->Send(Payload(1, 1));
+  EXPECT_TRUE(absl::IsDataLoss(s.status())) << s.status();
+  EXPECT_THAT(s.status().message(),
+              HasSubstr("acknowledged DATA 5, but only 0 were sent"));
+}
+
+TEST(ChannelTest, PeerIgnoringTheReceiveWindowEndsTheChannel) {
+  ChannelOptions o = Options(Role::kSecondary);
+  o.receive_window_bytes = 4096;
+  auto c_peer = RawPeer::Connect(o);
+  auto& c = c_peer.first;
+  auto& peer = c_peer.second;
+  ASSERT_TRUE(c.ok() && peer.ok());
+  ASSERT_TRUE(peer->Send(RecordType::kData, 1, Payload(3000, 1)).ok());
+  ASSERT_TRUE(peer->Send(RecordType::kData, 2, Payload(3000, 2)).ok());
+  ASSERT_TRUE(Eventually([&] { return !(*c)->status().ok(); }));
+  EXPECT_THAT((*c)->status().message(), HasSubstr("beyond our receive window"));
+}
+
+TEST(ChannelTest, PeerDisconnectingWithoutCloseEndsTheChannel) {
+  auto c_peer = RawPeer::Connect(Options(Role::kSecondary));
+  auto& c = c_peer.first;
+  auto& peer = c_peer.second;
+  ASSERT_TRUE(c.ok() && peer.ok());
+  ASSERT_TRUE(peer->Send(RecordType::kData, 1, Payload(10, 1)).ok());
+  peer->transport().Shutdown();
+  ASSERT_TRUE((*c)->Receive(In(absl::Seconds(10))).ok());
+  absl::StatusOr<ReceivedData> r = (*c)->Receive(In(absl::Seconds(10)));
+  EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("disconnected without closing the channel"));
+}
+
+// The peer's first records may arrive in the same read as its HELLO_REPLY;
+// they must be delivered without waiting for more bytes.
+TEST(ChannelTest, RecordsArrivingWithTheHandshakeAreDelivered) {
+  auto a_b = MakeInProcPair();
+  auto& a = a_b.first;
+  auto& b = a_b.second;
+  // The peer, by hand: its HELLO first.
+  Hello ours{.versions = {kProtocolVersion},
+             .role = Role::kSecondary,
+             .wants_encryption = true,
+             .receive_window_bytes = 1 << 20};
+  ours.nonce.fill(7);
+  const std::vector<uint8_t> our_body = EncodeHello(ours);
+  std::vector<uint8_t> out;
+  AppendPlainRecord(RecordType::kHello, our_body, out);
+  ASSERT_TRUE(b->Write(out).ok());
+  testing::ChannelOr channel = absl::UnknownError("not run");
+  TestThread opener(
+      [&] { channel = Channel::Open(std::move(a), Options(Role::kPrimary)); },
+      [&] { b->Shutdown(); });
+  // The channel's HELLO.
+  RecordDecoder d;
+  std::vector<uint8_t> buf(4096);
+  std::optional<RawRecord> hello;
+  while (!hello.has_value()) {
+    absl::StatusOr<std::optional<RawRecord>> r = d.Next();
+    ASSERT_TRUE(r.ok()) << r.status();
+    if (r->has_value()) {
+      hello = std::move(**r);
+      break;
+    }
+    absl::StatusOr<size_t> n = b->Read(buf, In(absl::Seconds(10)));
+    ASSERT_TRUE(n.ok() && *n > 0);
+    d.Feed(std::span(buf).first(*n));
+  }
+  ASSERT_EQ(hello->header.type, RecordType::kHello);
+  const std::span<const uint8_t> secret(
+      reinterpret_cast<const uint8_t*>(testing::kSecret.data()),
+      testing::kSecret.size());
+  absl::StatusOr<SessionSecrets> keys =
+      DeriveSessionSecrets(secret, hello->body, our_body, kProtocolVersion);
+  ASSERT_TRUE(keys.ok());
+  // HELLO_REPLY and a DATA record in one write, then silence.
+  out.clear();
+  AppendPlainRecord(RecordType::kHelloReply,
+                    EncodeHelloReply({.version = kProtocolVersion,
+                                      .proof = keys->secondary_proof}),
+                    out);
+  absl::StatusOr<crypto::AesGcm> sealer = crypto::AesGcm::Create(
+      keys->secondary_to_primary, crypto::AesGcm::Mode::kSeal);
+  ASSERT_TRUE(sealer.ok());
+  ASSERT_TRUE(AppendSealedRecord(*sealer, 0, RecordType::kData, 1,
+                                 /*encrypt=*/true, Payload(10, 1), out)
+                  .ok());
+  ASSERT_TRUE(b->Write(out).ok());
+  opener.Join();
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  absl::StatusOr<ReceivedData> r = (*channel)->Receive(In(absl::Seconds(10)));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->payload, Payload(10, 1));
+  b->Shutdown();
+}
+
+TEST(ChannelTest, BadOptionsAreRefused) {
+  auto a_b = MakeInProcPair();
+  auto& a = a_b.first;
+  auto& b = a_b.second;
+  ChannelOptions o = Options(Role::kPrimary);
+  o.heartbeat_interval = absl::ZeroDuration();
+  EXPECT_TRUE(absl::IsInvalidArgument(Channel::Open(std::move(a), o).status()));
+  o = Options(Role::kPrimary);
+  o.shared_secret = "short";
+  absl::Status s = Channel::Open(std::move(b), o).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+}
+
+}  // namespace
+}  // namespace ft::logchannel
