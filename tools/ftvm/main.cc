@@ -17,9 +17,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "common/log.h"
+#include "logchannel/tcp_transport.h"
+#include "primary/ft_primary.h"
 #include "replay/recorder.h"
 #include "replay/run_config.h"
 #include "tools/cli/args.h"
+#include "tools/ftvm/control_signals.h"
+#include "tools/ftvm/ft_options.h"
+#include "tools/ftvm/secondary_command.h"
 #include "vmm/kvm/kvm_system.h"
 #include "vmm/machine.h"
 
@@ -38,6 +43,10 @@ constexpr char kTopHelp[] =
     "\n"
     "Commands:\n"
     "  run        Boot a PVH ELF kernel and run it until it powers off.\n"
+    "  primary    Run it as the protected side of an FT pair: its log goes\n"
+    "             to a secondary, its outputs wait for the secondary's\n"
+    "             acknowledgement.\n"
+    "  secondary  Replay a primary's log live, in lockstep, read-only.\n"
     "\n"
     "Run 'ftvm COMMAND --help' for the options of a command.\n";
 
@@ -101,55 +110,63 @@ void PrintStats(const vmm::Machine& machine) {
   }
 }
 
-// Blocks SIGINT/SIGTERM/SIGUSR1 in every thread and handles them on a
-// dedicated thread, so no async-signal-unsafe work runs in a handler:
-// SIGINT/SIGTERM stop the guest, SIGUSR1 prints the --stats lines now (a
-// benchmark takes them before and after a measurement).
-class ControlSignals {
- public:
-  ControlSignals() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    sigaddset(&set_, SIGUSR1);
-    sigaddset(&set_, SIGUSR2);  // wakes the watcher at exit
-    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-  }
-  void Watch(vmm::Machine* machine) {
-    thread_ = std::thread([this, machine] {
-      while (true) {
-        int sig = 0;
-        sigwait(&set_, &sig);
-        if (sig == SIGUSR2) return;  // our own wake-up at exit
-        if (sig == SIGUSR1) {
-          PrintStats(*machine);
-          continue;
-        }
-        FT_LOG(kWarning) << "signal " << sig << ": stopping the guest";
-        machine->Stop();
-      }
-    });
-  }
-  ~ControlSignals() {
-    if (thread_.joinable()) {
-      pthread_kill(thread_.native_handle(), SIGUSR2);
-      thread_.join();
-    }
-  }
+constexpr char kPrimaryEpilog[] =
+    "FT: the primary connects from --ft-local to the secondary listening at\n"
+    "--ft-peer (start `ftvm secondary` first), proves the shared secret and\n"
+    "streams the execution log, encrypted unless --ft-plaintext is given\n"
+    "on both sides. Every packet the guest sends and every disk write waits\n"
+    "until the secondary has acknowledged the log before it (the Output\n"
+    "Rule); the guest keeps running meanwhile. If the secondary is lost\n"
+    "(the channel breaks, it reports a divergence, or it is silent for\n"
+    "--peer-timeout), the VM keeps running UNPROTECTED and ftvm says so.\n"
+    "\n";
 
- private:
-  sigset_t set_;
-  std::thread thread_;
-};
+void PrintRecordStats(const replay::Recorder::Stats& rs) {
+  std::fprintf(stderr,
+               "ftvm: stats record clock_reads=%llu events=%llu "
+               "checkpoints=%llu checkpoint_pages=%llu outputs=%llu "
+               "digests=%llu log_bytes=%llu\n",
+               static_cast<unsigned long long>(rs.clock_reads),
+               static_cast<unsigned long long>(rs.events),
+               static_cast<unsigned long long>(rs.checkpoints),
+               static_cast<unsigned long long>(rs.checkpoint_pages),
+               static_cast<unsigned long long>(rs.outputs),
+               static_cast<unsigned long long>(rs.digests),
+               static_cast<unsigned long long>(rs.log_bytes));
+}
 
-int Run(const std::vector<std::string>& args) {
+void PrintFtStats(const primary::FtPrimary::Stats& s) {
+  std::fprintf(
+      stderr,
+      "ftvm: stats ft protected=%d log_bytes=%llu log_sends=%llu acked=%llu "
+      "outputs_held=%llu outputs_waiting=%llu hold_total_us=%lld "
+      "hold_max_us=%lld backpressure_stalls=%llu backpressure_us=%lld "
+      "heartbeats_received=%llu\n",
+      s.protected_now ? 1 : 0, static_cast<unsigned long long>(s.log_bytes),
+      static_cast<unsigned long long>(s.log_sends),
+      static_cast<unsigned long long>(s.acked),
+      static_cast<unsigned long long>(s.outputs.outputs_held),
+      static_cast<unsigned long long>(s.outputs.waiting),
+      static_cast<long long>(absl::ToInt64Microseconds(s.outputs.total_hold)),
+      static_cast<long long>(absl::ToInt64Microseconds(s.outputs.longest_hold)),
+      static_cast<unsigned long long>(s.channel.backpressure_stalls),
+      static_cast<long long>(
+          absl::ToInt64Microseconds(s.channel.backpressure_stall_time)),
+      static_cast<unsigned long long>(s.channel.heartbeats_received));
+}
+
+int Run(const std::vector<std::string>& args, bool ft_primary) {
+  const char* const cmd = ft_primary ? "ftvm primary" : "ftvm run";
   vmm::MachineOptions opts;
   std::string log_level = "info";
   std::string kvm_device = "/dev/kvm";
   bool stats = false;
   cli::ArgParser parser(
-      "ftvm run --kernel FILE [--mem SIZE] [--cmdline STR] [--disk PATH]... "
-      "[--net tap=IFNAME]...",
+      ft_primary
+          ? "ftvm primary --ft-local ADDR --ft-peer ADDR:PORT --ft-secret-file "
+            "FILE --kernel FILE [run options]"
+          : "ftvm run --kernel FILE [--mem SIZE] [--cmdline STR] [--disk "
+            "PATH]... [--net tap=IFNAME]...",
       "Boots a PVH-bootable ELF kernel (the ftvm test guest, or a Linux\n"
       "vmlinux built with CONFIG_PVH) on one vCPU with a 16550 serial port,\n"
       "an 8254 timer, a CMOS RTC, an 8259 interrupt controller, a\n"
@@ -172,23 +189,51 @@ int Run(const std::vector<std::string>& args) {
       "IFNAME (52:54:00:...).",
       &nets);
   std::string record;
-  parser.AddString(
-      "record", "FILE",
-      "Record the run's execution log to FILE (a new file), for `ftlog "
-      "replay` and the FT secondary. The guest sees no difference but "
-      "timing.",
-      &record);
+  std::string ft_local, ft_peer, ft_secret_file, ft_interface;
+  std::string peer_timeout = "3s";
+  bool ft_plaintext = false;
+  if (ft_primary) {
+    parser.AddString("ft-local", "ADDR",
+                     "This host's address on the FT network; the log "
+                     "channel leaves from it and from nowhere else "
+                     "(required).",
+                     &ft_local);
+    parser.AddString("ft-peer", "ADDR:PORT",
+                     "Where `ftvm secondary --listen` waits (required).",
+                     &ft_peer);
+    parser.AddString("ft-secret-file", "FILE",
+                     "The pair's shared secret, at least 16 bytes on its "
+                     "first line, mode 600 (required).",
+                     &ft_secret_file);
+    parser.AddString("ft-interface", "IFNAME",
+                     "Also bind the log channel to this interface.",
+                     &ft_interface);
+    parser.AddBool("ft-plaintext",
+                   "Send the log unencrypted (still authenticated); the "
+                   "secondary must say so too.",
+                   &ft_plaintext);
+    parser.AddString("peer-timeout", "DURATION",
+                     "Silence from the secondary after which it counts as "
+                     "lost.",
+                     &peer_timeout);
+  } else {
+    parser.AddString(
+        "record", "FILE",
+        "Record the run's execution log to FILE (a new file), for `ftlog "
+        "replay`. The guest sees no difference but timing.",
+        &record);
+  }
   std::string latency_bound = "2ms";
   parser.AddString(
       "latency-bound", "DURATION",
-      "With --record: how long an interrupt or packet may wait for the "
+      "When recording: how long an interrupt or packet may wait for the "
       "guest to exit by itself before the vCPU is kicked out and a "
       "micro-checkpoint taken (e.g. 500us, 2ms).",
       &latency_bound);
   std::string digest_interval = "10s";
   parser.AddString(
       "digest-interval", "DURATION",
-      "With --record: how often a state digest (registers and all of guest "
+      "When recording: how often a state digest (registers and all of guest "
       "memory) goes into the log for the replay to compare (0: only at the "
       "end).",
       &digest_interval);
@@ -199,7 +244,8 @@ int Run(const std::vector<std::string>& args) {
                  "Print exit, KVM and network counters to stderr when the "
                  "guest stops.",
                  &stats);
-  parser.AddEpilog(kRunEpilog);
+  parser.AddEpilog(ft_primary ? std::string(kPrimaryEpilog) + kRunEpilog
+                              : std::string(kRunEpilog));
 
   absl::StatusOr<std::vector<std::string>> rest = parser.Parse(args);
   if (parser.help_requested()) {
@@ -207,31 +253,31 @@ int Run(const std::vector<std::string>& args) {
     return 0;
   }
   if (!rest.ok()) {
-    std::fprintf(stderr, "ftvm run: %s\n",
+    std::fprintf(stderr, "%s: %s\n", cmd,
                  std::string(rest.status().message()).c_str());
     return kExitUsage;
   }
   if (!rest->empty()) {
-    std::fprintf(stderr, "ftvm run: unexpected argument '%s' (see --help)\n",
+    std::fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", cmd,
                  (*rest)[0].c_str());
     return kExitUsage;
   }
   absl::StatusOr<LogLevel> level = ParseLogLevel(log_level);
   if (!level.ok()) {
-    std::fprintf(stderr, "ftvm run: --log-level: %s\n",
+    std::fprintf(stderr, "%s: --log-level: %s\n", cmd,
                  std::string(level.status().message()).c_str());
     return kExitUsage;
   }
   SetMinLogLevel(*level);
   if (opts.kernel_path.empty()) {
-    std::fprintf(stderr, "ftvm run: --kernel FILE is required (see --help)\n");
+    std::fprintf(stderr, "%s: --kernel FILE is required (see --help)\n", cmd);
     return kExitUsage;
   }
 
   for (const std::string& disk : disks) {
     absl::StatusOr<vmm::DiskSpec> spec = vmm::ParseDiskSpec(disk);
     if (!spec.ok()) {
-      std::fprintf(stderr, "ftvm run: --disk: %s\n",
+      std::fprintf(stderr, "%s: --disk: %s\n", cmd,
                    std::string(spec.status().message()).c_str());
       return kExitUsage;
     }
@@ -240,11 +286,72 @@ int Run(const std::vector<std::string>& args) {
   for (const std::string& net : nets) {
     absl::StatusOr<vmm::NetSpec> spec = vmm::ParseNetSpec(net);
     if (!spec.ok()) {
-      std::fprintf(stderr, "ftvm run: --net: %s\n",
+      std::fprintf(stderr, "%s: --net: %s\n", cmd,
                    std::string(spec.status().message()).c_str());
       return kExitUsage;
     }
     opts.nets.push_back(*spec);
+  }
+
+  // Every usage error before any KVM or network work.
+  const bool recording = ft_primary || !record.empty();
+  absl::Duration digest_every;
+  if (recording) {
+    absl::Duration bound;
+    if (!absl::ParseDuration(latency_bound, &bound) ||
+        bound <= absl::ZeroDuration() || bound > absl::Seconds(10)) {
+      std::fprintf(stderr,
+                   "%s: --latency-bound: '%s' is not a duration between "
+                   "1ns and 10s (e.g. 2ms)\n",
+                   cmd, latency_bound.c_str());
+      return kExitUsage;
+    }
+    opts.latency_bound = bound;
+    if (!absl::ParseDuration(digest_interval, &digest_every) ||
+        digest_every < absl::ZeroDuration()) {
+      std::fprintf(stderr,
+                   "%s: --digest-interval: '%s' is not a duration "
+                   "(e.g. 10s, or 0)\n",
+                   cmd, digest_interval.c_str());
+      return kExitUsage;
+    }
+    opts.log_dirty_pages = true;
+  }
+  primary::PrimaryOptions ft;
+  logchannel::TcpConnectOptions connect;
+  if (ft_primary) {
+    absl::StatusOr<HostPort> peer =
+        ft_peer.empty() ? absl::InvalidArgumentError("is required")
+                        : ParseHostPort(ft_peer);
+    std::string why;
+    if (ft_local.empty()) why = "--ft-local ADDR is required";
+    if (!peer.ok()) {
+      why = absl::StrCat("--ft-peer: ", peer.status().message());
+    }
+    if (ft_secret_file.empty()) why = "--ft-secret-file FILE is required";
+    if (!absl::ParseDuration(peer_timeout, &ft.peer_timeout) ||
+        ft.peer_timeout <= absl::ZeroDuration()) {
+      why = absl::StrCat("--peer-timeout: '", peer_timeout,
+                         "' is not a positive duration (e.g. 3s)");
+    }
+    if (!why.empty()) {
+      std::fprintf(stderr, "%s: %s (see --help)\n", cmd, why.c_str());
+      return kExitUsage;
+    }
+    absl::StatusOr<std::string> secret = ReadSecretFile(ft_secret_file);
+    if (!secret.ok()) {
+      std::fprintf(stderr, "%s: --ft-secret-file: %s\n", cmd,
+                   std::string(secret.status().message()).c_str());
+      return kExitUsage;
+    }
+    ft.shared_secret = *secret;
+    ft.security = ft_plaintext ? logchannel::Security::kPlaintext
+                               : logchannel::Security::kEncrypted;
+    ft.digest_interval = digest_every;
+    connect = {.local_address = ft_local,
+               .interface = ft_interface,
+               .remote_address = peer->host,
+               .remote_port = peer->port};
   }
 
   ControlSignals signals;  // before any thread starts, so all inherit the mask
@@ -256,40 +363,41 @@ int Run(const std::vector<std::string>& args) {
     return kExitVmmError;
   }
   std::unique_ptr<replay::Recorder> recorder;
-  if (!record.empty()) {
-    absl::Duration bound;
-    if (!absl::ParseDuration(latency_bound, &bound) ||
-        bound <= absl::ZeroDuration() || bound > absl::Seconds(10)) {
-      std::fprintf(stderr,
-                   "ftvm run: --latency-bound: '%s' is not a duration between "
-                   "1ns and 10s (e.g. 2ms)\n",
-                   latency_bound.c_str());
-      return kExitUsage;
-    }
-    opts.latency_bound = bound;
-    absl::Duration digest_every;
-    if (!absl::ParseDuration(digest_interval, &digest_every) ||
-        digest_every < absl::ZeroDuration()) {
-      std::fprintf(stderr,
-                   "ftvm run: --digest-interval: '%s' is not a duration "
-                   "(e.g. 10s, or 0)\n",
-                   digest_interval.c_str());
-      return kExitUsage;
-    }
-    opts.log_dirty_pages = true;
+  std::unique_ptr<primary::FtPrimary> pair;
+  if (recording) {
     absl::StatusOr<replay::LogHeader> header =
         replay::HeaderForRecording(*kvm, opts);
-    absl::StatusOr<std::unique_ptr<replay::Recorder>> r =
-        header.ok()
-            ? replay::Recorder::Create({.path = record}, *header, digest_every)
-            : header.status();
-    if (!r.ok()) {
-      std::fprintf(stderr, "ftvm: --record: %s\n",
-                   std::string(r.status().message()).c_str());
+    if (!header.ok()) {
+      std::fprintf(stderr, "ftvm: %s\n",
+                   std::string(header.status().message()).c_str());
       return kExitVmmError;
     }
-    recorder = std::move(*r);
-    opts.hooks = recorder.get();
+    if (ft_primary) {
+      logchannel::TcpConnector connector(connect);
+      FT_LOG(kInfo) << "FT: connecting to the secondary at "
+                    << connector.Describe();
+      absl::StatusOr<std::unique_ptr<primary::FtPrimary>> p =
+          primary::FtPrimary::Connect(connector, *header, ft);
+      if (!p.ok()) {
+        std::fprintf(stderr, "ftvm: FT: %s\n",
+                     std::string(p.status().message()).c_str());
+        return kExitVmmError;
+      }
+      pair = std::move(*p);
+      FT_LOG(kInfo) << "FT: protected; log channel " << pair->PeerDescription();
+      opts.hooks = pair->hooks();
+      opts.output_gate = pair->gate();
+    } else {
+      absl::StatusOr<std::unique_ptr<replay::Recorder>> r =
+          replay::Recorder::Create({.path = record}, *header, digest_every);
+      if (!r.ok()) {
+        std::fprintf(stderr, "ftvm: --record: %s\n",
+                     std::string(r.status().message()).c_str());
+        return kExitVmmError;
+      }
+      recorder = std::move(*r);
+      opts.hooks = recorder.get();
+    }
   }
   absl::StatusOr<std::unique_ptr<vmm::Machine>> machine =
       vmm::Machine::Create(*kvm, opts);
@@ -298,29 +406,28 @@ int Run(const std::vector<std::string>& args) {
                  std::string(machine.status().message()).c_str());
     return kExitVmmError;
   }
-  signals.Watch(machine->get());
+  replay::Recorder* const rec = pair ? &pair->recorder() : recorder.get();
+  auto print_all = [&] {
+    PrintStats(**machine);
+    if (rec != nullptr) PrintRecordStats(rec->stats());
+    if (pair) PrintFtStats(pair->stats());
+  };
+  signals.Watch([m = machine->get()] { m->Stop(); }, print_all);
   absl::StatusOr<vmm::MachineResult> result = (*machine)->Run();
-  if (stats) PrintStats(**machine);
-  if (recorder) {
-    const replay::Recorder::Stats rs = recorder->stats();
-    if (stats) {
-      std::fprintf(stderr,
-                   "ftvm: stats record clock_reads=%llu events=%llu "
-                   "checkpoints=%llu checkpoint_pages=%llu outputs=%llu "
-                   "digests=%llu log_bytes=%llu\n",
-                   static_cast<unsigned long long>(rs.clock_reads),
-                   static_cast<unsigned long long>(rs.events),
-                   static_cast<unsigned long long>(rs.checkpoints),
-                   static_cast<unsigned long long>(rs.checkpoint_pages),
-                   static_cast<unsigned long long>(rs.outputs),
-                   static_cast<unsigned long long>(rs.digests),
-                   static_cast<unsigned long long>(rs.log_bytes));
+  if (pair) {
+    absl::Status done = pair->Finish(absl::Seconds(10));
+    if (!done.ok()) {
+      std::fprintf(stderr, "ftvm: FT: the run ended unprotected: %s\n",
+                   std::string(done.message()).c_str());
+    } else {
+      FT_LOG(kInfo) << "FT: the secondary acknowledged the whole log";
     }
-    if (!recorder->status().ok()) {
-      std::fprintf(stderr, "ftvm: --record: the log is incomplete: %s\n",
-                   std::string(recorder->status().message()).c_str());
-      return kExitVmmError;
-    }
+  }
+  if (stats) print_all();
+  if (rec != nullptr && !rec->status().ok()) {
+    std::fprintf(stderr, "ftvm: the log is incomplete: %s\n",
+                 std::string(rec->status().message()).c_str());
+    return kExitVmmError;
   }
   if (!result.ok()) {
     std::fprintf(stderr, "ftvm: %s\n",
@@ -355,7 +462,9 @@ int main(int argc, char** argv) {
   }
   const std::string command = args[0];
   args.erase(args.begin());
-  if (command == "run") return ft::Run(args);
+  if (command == "run") return ft::Run(args, /*ft_primary=*/false);
+  if (command == "primary") return ft::Run(args, /*ft_primary=*/true);
+  if (command == "secondary") return ft::RunSecondary(args);
   std::fprintf(stderr, "ftvm: unknown command '%s'\n\n%s", command.c_str(),
                ft::kTopHelp);
   return ft::kExitUsage;

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# What fault tolerance costs (issue 5), all ratios measured in one run on
+# the multi-host test network: the primary in host 1's namespace, the
+# secondary in host 2's, the clients in the client namespace; plain runs
+# are `ftvm run` in host 1 with the same guest. Configurations are
+# interleaved, REPS runs each, medians reported:
+#   - redis-benchmark (-c 50, SET/GET/INCR): requests/s and p50/p99 latency,
+#     FT (encrypted channel) vs plain, and FT plaintext vs FT encrypted (the
+#     cost of encryption);
+#   - compute: wall time, FT vs plain;
+#   - log bandwidth in Mbit/s per workload (the primary's log bytes over the
+#     run's wall time).
+# Every FT run must end with the secondary at the primary's final state
+# digest and zero divergences; a run that does not measures nothing.
+#
+# Usage: ft_overhead.sh TESTNET FTVM KERNEL [REPS] [REQUESTS]
+# Needs root, /dev/kvm, redis-tools.
+set -uo pipefail
+testnet="$1" ftvm="$2" kernel="$3" reps="${4:-3}" requests="${5:-20000}"
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: network namespaces need root"; exit 77; }
+[ -r /dev/kvm ] || { echo "SKIP: /dev/kvm is not usable"; exit 77; }
+command -v redis-benchmark >/dev/null || { echo "SKIP: redis-tools not installed"; exit 77; }
+p="fb$$"; p="${p:0:8}"
+vm_ip=198.18.0.100 h1_ft=198.19.0.11 h2_ft=198.19.0.12
+dir=$(mktemp -d)
+pids=""
+cleanup() {
+  for pid in $pids; do { pkill -P "$pid"; kill "$pid"; } 2>/dev/null; done
+  "$testnet" down -p "$p" >/dev/null 2>&1
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+die() { echo "ft_overhead: $*" >&2; exit 1; }
+ns() { "$testnet" exec -p "$p" "$@"; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+record() { echo "$2" >>"$dir/m.$1"; }   # record METRIC VALUE
+get() { median <"$dir/m.$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf "%.3f", a / b }'; }
+wait_exit() {
+  for _ in $(seq 1200); do
+    if ! kill -0 "$1" 2>/dev/null; then wait "$1"; return $?; fi
+    sleep 0.1
+  done
+  return 124
+}
+
+(umask 077; openssl rand -hex 32 >"$dir/secret")
+"$testnet" up -p "$p" -n 2 >/dev/null || die "test network"
+"$testnet" tap -p "$p" h1 vmtap0 || die "tap"
+
+# start_vm MODE CMDLINE: boots the guest plainly (plain) or as an FT pair
+# (ft, ftplain); sets vm= and sec=.
+start_vm() {
+  local mode=$1 cmdline=$2 ftopts=()
+  truncate -s 0 "$dir/disk.img"; truncate -s 64M "$dir/disk.img"
+  sec=""
+  if [ "$mode" != plain ]; then
+    [ "$mode" = ftplain ] && ftopts=(--ft-plaintext)
+    ns h2 "$ftvm" secondary --listen "$h2_ft:7400" --ft-secret-file "$dir/secret" \
+      "${ftopts[@]}" >"$dir/sec.out" 2>"$dir/sec.err" &
+    sec=$!; pids="$pids $sec"
+    for _ in $(seq 100); do grep -q "waiting for the primary" "$dir/sec.err" 2>/dev/null && break; sleep 0.1; done
+    ns h1 "$ftvm" primary --ft-local "$h1_ft" --ft-peer "$h2_ft:7400" \
+      --ft-secret-file "$dir/secret" "${ftopts[@]}" --stats --kernel "$kernel" \
+      --mem 256M --disk "$dir/disk.img" --net tap=vmtap0 --cmdline "$cmdline" \
+      >"$dir/vm.out" 2>&1 &
+  else
+    ns h1 "$ftvm" run --stats --kernel "$kernel" --mem 256M --disk "$dir/disk.img" \
+      --net tap=vmtap0 --cmdline "$cmdline" >"$dir/vm.out" 2>&1 &
+  fi
+  vm=$!; pids="$pids $vm"
+}
+# finish_vm MODE SECONDS: waits for both sides; checks the secondary's
+# verdict; records the log bandwidth.
+finish_vm() {
+  local mode=$1 seconds=$2 workload=$3
+  wait_exit "$vm" || die "ftvm ($mode) exited with $?: $(tail -5 "$dir/vm.out")"
+  if [ "$mode" != plain ]; then
+    wait_exit "$sec" || die "secondary exited with $?: $(cat "$dir/sec.err")"
+    grep -q "^divergences: 0$" "$dir/sec.out" || die "secondary diverged"
+    grep -q "(as the primary's)" "$dir/sec.out" || die "no matching final digest"
+    local bytes
+    bytes=$(sed -n 's/.*stats ft .*log_bytes=\([0-9]*\).*/\1/p' "$dir/vm.out" | tail -1)
+    record "mbit.$workload.$mode" "$(awk -v b="$bytes" -v s="$seconds" 'BEGIN { print b * 8 / 1e6 / s }')"
+  fi
+}
+
+echo "ft_overhead: $reps interleaved runs per configuration, $requests requests per redis test"
+for i in $(seq "$reps"); do
+  for mode in plain ft ftplain; do
+    start_vm "$mode" "workload=redis ip=$vm_ip/24"
+    for _ in $(seq 300); do
+      [ "$(ns cl redis-cli -h $vm_ip PING 2>/dev/null)" = PONG ] && break
+      sleep 0.1
+    done
+    start=$(date +%s.%N)
+    for t in SET GET INCR; do
+      line=$(ns cl redis-benchmark -h $vm_ip -c 50 -n "$requests" \
+        -t "${t,,}" --csv 2>/dev/null | grep "^\"$t\"")
+      [ -n "$line" ] || die "redis-benchmark $t ($mode) failed"
+      IFS=, read -r _ rps _ _ p50 _ p99 _ <<<"$(tr -d '"' <<<"$line")"
+      record "rps.$t.$mode" "$rps"; record "p50.$t.$mode" "$p50"; record "p99.$t.$mode" "$p99"
+    done
+    end=$(date +%s.%N)
+    ns cl redis-cli -h $vm_ip SHUTDOWN >/dev/null 2>&1
+    finish_vm "$mode" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" redis
+  done
+  for mode in plain ft; do
+    start=$(date +%s.%N)
+    start_vm "$mode" "workload=compute mib=16 rounds=8"
+    wait_exit "$vm"; status=$?
+    end=$(date +%s.%N)
+    [ "$status" -eq 0 ] || die "compute ($mode) exited with $status"
+    record "wall.compute.$mode" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')"
+    finish_vm "$mode" "$(get wall.compute.$mode)" compute
+  done
+done
+
+echo
+echo "redis-benchmark -c 50: FT (encrypted channel) vs plain"
+printf "%-5s %10s %10s %7s %14s %14s\n" test "plain r/s" "FT r/s" ratio "p50 plain/FT" "p99 plain/FT"
+for t in SET GET INCR; do
+  printf "%-5s %10.0f %10.0f %7s %6s/%-7s %6s/%-7s\n" "$t" "$(get rps.$t.plain)" "$(get rps.$t.ft)" \
+    "$(ratio "$(get rps.$t.ft)" "$(get rps.$t.plain)")" \
+    "$(get p50.$t.plain)" "$(get p50.$t.ft)" "$(get p99.$t.plain)" "$(get p99.$t.ft)"
+done
+echo "(target: at least 0.95 of plain throughput; VMware reported 0.94-0.99)"
+echo
+echo "the cost of encryption: FT plaintext channel vs FT encrypted"
+for t in SET GET INCR; do
+  printf "%-5s encrypted %8.0f r/s, plaintext %8.0f r/s, encrypted/plaintext %s\n" "$t" \
+    "$(get rps.$t.ft)" "$(get rps.$t.ftplain)" "$(ratio "$(get rps.$t.ft)" "$(get rps.$t.ftplain)")"
+done
+echo
+printf "compute: plain %.2f s, FT %.2f s, FT/plain %s\n" "$(get wall.compute.plain)" \
+  "$(get wall.compute.ft)" "$(ratio "$(get wall.compute.ft)" "$(get wall.compute.plain)")"
+echo
+echo "log bandwidth (Mbit/s over the run): redis $(printf %.2f "$(get mbit.redis.ft)"), compute $(printf %.2f "$(get mbit.compute.ft)")"
+echo "(VMware FT reported 1.5-18 Mbit/s for server workloads)"

@@ -1,0 +1,197 @@
+#include "primary/ft_primary.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/status.h"
+
+namespace ft::primary {
+
+// The recorder's log goes down the channel: each write becomes one or more
+// DATA records (the secondary reassembles the byte stream). A send that
+// fails loses the secondary; the recorder carries on (the VM must not stop
+// because its protection did).
+class FtPrimary::Sink : public replay::ByteSink {
+ public:
+  explicit Sink(FtPrimary* owner) : owner_(owner) {}
+
+  absl::Status Write(std::span<const uint8_t> bytes) override {
+    while (!bytes.empty() && !owner_->lost_.load()) {
+      const size_t n = std::min(bytes.size(), logchannel::kMaxDataBytes);
+      absl::StatusOr<logchannel::SequenceNumber> seq =
+          owner_->channel_->Send(bytes.first(n));
+      if (!seq.ok()) {
+        owner_->Lose(
+            absl::StrCat("sending the log failed: ", seq.status().message()));
+        break;
+      }
+      owner_->last_sent_.store(seq->value());
+      owner_->log_bytes_.fetch_add(n);
+      owner_->log_sends_.fetch_add(1);
+      bytes = bytes.subspan(n);
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Close() override { return absl::OkStatus(); }
+  std::string Describe() const override {
+    return absl::StrCat("log channel to ", owner_->channel_->Describe());
+  }
+
+ private:
+  FtPrimary* owner_;
+};
+
+FtPrimary::FtPrimary(std::unique_ptr<logchannel::Channel> channel,
+                     const PrimaryOptions& options)
+    : options_(options),
+      channel_(std::move(channel)),
+      hold_(OutputHold::Options{
+          .logged_up_to = [this] { return last_sent_.load(); },
+          .metrics = options.metrics}) {}
+
+absl::StatusOr<std::unique_ptr<FtPrimary>> FtPrimary::Connect(
+    logchannel::Connector& connector, const replay::LogHeader& header,
+    const PrimaryOptions& options) {
+  absl::StatusOr<std::unique_ptr<logchannel::Transport>> transport =
+      connector.Connect(absl::Now() + options.connect_timeout);
+  if (!transport.ok()) {
+    return Annotate(
+        transport.status(),
+        absl::StrCat("connecting to the secondary at ", connector.Describe()));
+  }
+  return Start(std::move(*transport), header, options);
+}
+
+absl::StatusOr<std::unique_ptr<FtPrimary>> FtPrimary::Start(
+    std::unique_ptr<logchannel::Transport> transport,
+    const replay::LogHeader& header, const PrimaryOptions& options) {
+  logchannel::ChannelOptions co{
+      .role = logchannel::Role::kPrimary,
+      .shared_secret = options.shared_secret,
+      .security = options.security,
+      .send_buffer_bytes = options.send_buffer_bytes,
+      .heartbeat_interval = options.heartbeat_interval,
+      .metrics = options.metrics,
+      .name = "primary",
+  };
+  // on_ack runs on the channel's reader thread, possibly before this
+  // function returns: it finds the primary through a holder that lives as
+  // long as the channel, set before the first DATA record (the header).
+  auto holder = std::make_shared<std::atomic<FtPrimary*>>(nullptr);
+  co.on_ack = [holder](logchannel::SequenceNumber seq) {
+    if (FtPrimary* self = holder->load()) self->hold_.Acknowledged(seq.value());
+  };
+  FT_ASSIGN_OR_RETURN(std::unique_ptr<logchannel::Channel> channel,
+                      logchannel::Channel::Open(std::move(transport), co));
+  std::unique_ptr<FtPrimary> p(new FtPrimary(std::move(channel), options));
+  holder->store(p.get());
+  auto sink = std::make_unique<Sink>(p.get());
+  p->sink_ = sink.get();
+  FT_ASSIGN_OR_RETURN(
+      p->recorder_,
+      replay::Recorder::Create(std::move(sink), {}, header,
+                               {.digest_interval = options.digest_interval,
+                                .flush_promptly = true,
+                                .max_flush_delay = options.max_flush_delay}));
+  if (p->lost_.load()) {
+    return absl::UnavailableError(
+        absl::StrCat("the secondary at ", p->channel_->Describe(),
+                     " went away during start-up: ", p->stats().lost_reason));
+  }
+  p->watchdog_ = std::thread([raw = p.get()] { raw->Watch(); });
+  return p;
+}
+
+FtPrimary::~FtPrimary() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (watchdog_.joinable()) watchdog_.join();
+  hold_.Stop();
+  recorder_.reset();
+  channel_.reset();
+}
+
+void FtPrimary::Lose(const std::string& why) {
+  if (lost_.exchange(true)) return;
+  {
+    absl::MutexLock lock(&mu_);
+    lost_reason_ = why;
+  }
+  FT_LOG(kError) << "FT: lost the secondary (" << why
+                 << "); the VM keeps running UNPROTECTED";
+  hold_.Unprotect();
+  channel_->Close(absl::StrCat("primary gave up on the secondary: ", why));
+}
+
+void FtPrimary::Watch() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto stop = [this]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop),
+                               options_.heartbeat_interval)) {
+        return;
+      }
+    }
+    if (lost_.load()) continue;
+    absl::Status s = channel_->status();
+    if (!s.ok()) {
+      Lose(std::string(s.message()));
+      continue;
+    }
+    const int64_t silent_ns =
+        MonotonicClock().NowNanos() - channel_->last_heard_ns();
+    if (silent_ns > absl::ToInt64Nanoseconds(options_.peer_timeout)) {
+      Lose(absl::StrCat("nothing heard from it for ",
+                        absl::FormatDuration(absl::Nanoseconds(silent_ns))));
+    }
+  }
+}
+
+absl::Status FtPrimary::Finish(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  // From here on the channel ends by our choice: not a loss.
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (watchdog_.joinable()) watchdog_.join();
+  absl::Status result;
+  if (lost_.load()) {
+    result = absl::UnavailableError(
+        absl::StrCat("the secondary was lost: ", stats().lost_reason));
+  } else {
+    const uint64_t last = last_sent_.load();
+    result = channel_->WaitAcked(logchannel::SequenceNumber(last), deadline);
+    if (!result.ok()) {
+      result = Annotate(result,
+                        "waiting for the secondary to acknowledge "
+                        "the end of the log");
+    }
+  }
+  if (!hold_.Drain(deadline) && result.ok()) {
+    result = absl::DeadlineExceededError("held outputs did not go out");
+  }
+  channel_->Close("the primary's run ended");
+  return result;
+}
+
+FtPrimary::Stats FtPrimary::stats() const {
+  Stats s{.log_bytes = log_bytes_.load(),
+          .log_sends = log_sends_.load(),
+          .acked = hold_.acked(),
+          .channel = channel_->stats(),
+          .outputs = hold_.stats(),
+          .protected_now = !lost_.load()};
+  absl::MutexLock lock(&mu_);
+  s.lost_reason = lost_reason_;
+  return s;
+}
+
+}  // namespace ft::primary

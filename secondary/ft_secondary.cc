@@ -1,0 +1,203 @@
+#include "secondary/ft_secondary.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/status.h"
+#include "replay/log_file.h"
+#include "replay/run_config.h"
+
+namespace ft::secondary {
+
+// The replayer's view of the channel: a byte stream that blocks until the
+// primary has sent more. Its end is the channel's end.
+class FtSecondary::Source : public replay::ByteSource {
+ public:
+  explicit Source(FtSecondary* owner) : owner_(owner) {}
+
+  absl::StatusOr<size_t> Read(std::span<uint8_t> buf) override {
+    FtSecondary& o = *owner_;
+    absl::MutexLock lock(&o.mu_);
+    auto ready = [&o]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(o.mu_) {
+      return !o.chunks_.empty() || o.ended_;
+    };
+    o.mu_.Await(absl::Condition(&ready));
+    if (o.chunks_.empty()) {
+      if (o.end_status_.ok()) return 0;
+      return o.end_status_;
+    }
+    Chunk& c = o.chunks_.front();
+    const absl::Duration lag = absl::Now() - c.received;
+    o.max_lag_ = std::max(o.max_lag_, lag);
+    if (o.lag_seconds_ != nullptr) {
+      o.lag_seconds_->Set(absl::ToDoubleSeconds(lag));
+    }
+    const size_t n = std::min(buf.size(), c.bytes.size() - c.used);
+    std::memcpy(buf.data(), c.bytes.data() + c.used, n);
+    c.used += n;
+    o.buffered_ -= n;
+    if (c.used == c.bytes.size()) o.chunks_.pop_front();
+    o.consumed_.fetch_add(n);
+    if (o.lag_bytes_ != nullptr) o.lag_bytes_->Set(o.buffered_);
+    return n;
+  }
+  std::string Describe() const override {
+    return absl::StrCat("log from the primary at ",
+                        owner_->channel_->Describe());
+  }
+
+ private:
+  FtSecondary* owner_;
+};
+
+FtSecondary::FtSecondary(std::unique_ptr<logchannel::Channel> channel,
+                         const SecondaryOptions& options)
+    : options_(options), channel_(std::move(channel)) {
+  if (options_.metrics != nullptr) {
+    lag_bytes_ = options_.metrics->GetGauge(
+        "ftvm_secondary_lag_bytes",
+        "Log the secondary holds (acknowledged) but has not replayed yet.");
+    lag_seconds_ = options_.metrics->GetGauge(
+        "ftvm_secondary_lag_seconds",
+        "How long the log the secondary replays now waited since it "
+        "arrived.");
+    divergences_ = options_.metrics->GetCounter(
+        "ftvm_divergences_total",
+        "Replays that left the primary's recorded run.");
+  }
+  receiver_ = std::thread([this] { Receive(); });
+}
+
+absl::StatusOr<std::unique_ptr<FtSecondary>> FtSecondary::Accept(
+    logchannel::Listener& listener, const SecondaryOptions& options) {
+  absl::StatusOr<std::unique_ptr<logchannel::Transport>> transport =
+      listener.Accept(absl::Now() + options.accept_timeout);
+  if (!transport.ok()) {
+    return Annotate(
+        transport.status(),
+        absl::StrCat("waiting for the primary on ", listener.Describe()));
+  }
+  return Start(std::move(*transport), options);
+}
+
+absl::StatusOr<std::unique_ptr<FtSecondary>> FtSecondary::Start(
+    std::unique_ptr<logchannel::Transport> transport,
+    const SecondaryOptions& options) {
+  FT_ASSIGN_OR_RETURN(std::unique_ptr<logchannel::Channel> channel,
+                      logchannel::Channel::Open(
+                          std::move(transport),
+                          {.role = logchannel::Role::kSecondary,
+                           .shared_secret = options.shared_secret,
+                           .security = options.security,
+                           .heartbeat_interval = options.heartbeat_interval,
+                           .metrics = options.metrics,
+                           .name = "secondary"}));
+  return std::unique_ptr<FtSecondary>(
+      new FtSecondary(std::move(channel), options));
+}
+
+FtSecondary::~FtSecondary() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  channel_->Close("the secondary stopped");
+  if (receiver_.joinable()) receiver_.join();
+}
+
+void FtSecondary::Receive() {
+  while (true) {
+    {
+      // Too much unreplayed log: stop taking (and acknowledging) records
+      // until the replay catches up; the primary's send buffer fills.
+      absl::MutexLock lock(&mu_);
+      auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || buffered_ < options_.max_buffered_bytes;
+      };
+      mu_.Await(absl::Condition(&room));
+      if (stopping_) return;
+    }
+    absl::StatusOr<logchannel::ReceivedData> data =
+        channel_->Receive(absl::Now() + absl::Milliseconds(200));
+    if (!data.ok()) {
+      if (absl::IsDeadlineExceeded(data.status())) continue;
+      absl::MutexLock lock(&mu_);
+      ended_ = true;
+      end_status_ = absl::UnavailableError(
+          absl::StrCat("the log channel ended: ", data.status().message()));
+      return;
+    }
+    const size_t n = data->payload.size();
+    {
+      absl::MutexLock lock(&mu_);
+      chunks_.push_back(
+          Chunk{.bytes = std::move(data->payload), .received = absl::Now()});
+      buffered_ += n;
+      if (lag_bytes_ != nullptr) lag_bytes_->Set(buffered_);
+    }
+    received_.fetch_add(n);
+    // Held in memory here: the primary may release the outputs this log
+    // precedes. (Acknowledging only after the replay would tie the
+    // primary's output latency to the replay's speed.)
+    if (!channel_->Ack(data->sequence).ok()) continue;  // ends next round
+  }
+}
+
+absl::StatusOr<SecondaryResult> FtSecondary::Run(const vmm::KvmSystem& kvm) {
+  absl::StatusOr<replay::LogReader> reader =
+      replay::LogReader::Open(std::make_unique<Source>(this));
+  if (!reader.ok()) {
+    return Annotate(reader.status(), "the primary's log did not start");
+  }
+  replay::Replayer replayer(std::move(*reader));
+  FT_ASSIGN_OR_RETURN(
+      vmm::MachineOptions opts,
+      replay::OptionsForReplay(kvm, replayer.header(), options_.kernel_path));
+  opts.console = options_.console ? options_.console : [](std::string_view) {};
+  opts.hooks = &replayer;
+  FT_ASSIGN_OR_RETURN(std::unique_ptr<vmm::Machine> machine,
+                      vmm::Machine::Create(kvm, std::move(opts)));
+  FT_LOG(kInfo) << "FT: secondary replaying the log of "
+                << channel_->Describe();
+  FT_ASSIGN_OR_RETURN(vmm::MachineResult ran, machine->Run());
+  SecondaryResult result{.replay = replayer.stats(),
+                         .completed = replayer.completed(),
+                         .final_digest = replayer.replayed_digest(),
+                         .log_bytes = received_.load()};
+  // The log stopping early (the primary or the channel gone) is not a
+  // divergence: the replay stopped at the last position it had.
+  if (replayer.divergence() && !replayer.divergence()->log_ended) {
+    result.divergence = replayer.divergence();
+  } else if (replayer.divergence()) {
+    result.cut_short = replayer.divergence()->what;
+  }
+  if (replayer.recorded_end()) {
+    result.guest_exit_code = replayer.recorded_end()->exit_code;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    result.max_lag = max_lag_;
+    if (!result.completed && ended_ && !end_status_.ok()) {
+      result.cut_short = std::string(end_status_.message());
+    }
+  }
+  if (result.divergence) {
+    // A divergence is the one thing a secondary must never keep quiet
+    // about: the primary learns it as the channel's end reason.
+    if (divergences_ != nullptr) divergences_->Increment();
+    const std::string what = result.divergence->ToString();
+    FT_LOG(kError) << "FT: DIVERGENCE: " << what
+                   << "; this secondary no longer mirrors the primary and "
+                      "needs a resync (a full state transfer)";
+    channel_->Close(
+        absl::StrCat("secondary diverged (", what, "): resync needed"));
+  } else if (!result.completed && result.cut_short.empty()) {
+    result.cut_short = ran.detail;
+  }
+  return result;
+}
+
+}  // namespace ft::secondary

@@ -1,0 +1,117 @@
+// FtSecondary: the standby side of an FT pair. It accepts the primary's
+// log channel, acknowledges the log as soon as it holds it (the primary's
+// held outputs go out on that acknowledgement), and replays it on an
+// identical machine with inert back ends: no TAP traffic, no disk writes,
+// received frames and disk read data come from the log. It never runs past
+// the last position received (the replayer blocks for more log), checks
+// every position, output and state digest, and reports its lag.
+//
+// A divergence is reported loudly and sent to the primary as the reason
+// the channel ends, asking for a resync.
+//
+// Thread ownership: created and run on the main thread; a receiver thread
+// takes records off the channel; the replay runs on the vCPU thread.
+#ifndef FTVM_SECONDARY_FT_SECONDARY_H_
+#define FTVM_SECONDARY_FT_SECONDARY_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/metrics.h"
+#include "logchannel/channel.h"
+#include "logchannel/transport.h"
+#include "replay/replayer.h"
+#include "vmm/kvm/kvm_system.h"
+#include "vmm/machine.h"
+
+namespace ft::secondary {
+
+struct SecondaryOptions {
+  std::string shared_secret;
+  logchannel::Security security = logchannel::Security::kEncrypted;
+  absl::Duration accept_timeout = absl::Minutes(5);
+  absl::Duration heartbeat_interval = absl::Milliseconds(100);
+  // Log received but not yet replayed, held in memory; past this the
+  // secondary stops taking records (and so acknowledging), which stalls the
+  // primary instead of growing without bound.
+  uint64_t max_buffered_bytes = uint64_t{256} << 20;
+  // The guest kernel, if not at the path the primary recorded.
+  std::string kernel_path;
+  // The replayed guest's serial output (default: dropped).
+  std::function<void(std::string_view)> console;
+  metrics::Registry* metrics = nullptr;  // optional
+};
+
+struct SecondaryResult {
+  replay::Replayer::Stats replay;
+  // The replay reached the primary's End entry and matched it.
+  bool completed = false;
+  std::optional<replay::Divergence> divergence;
+  std::optional<replay::Digest> final_digest;
+  int32_t guest_exit_code = 0;
+  // Why the log stopped before its end (the primary or the channel went
+  // away), if it did.
+  std::string cut_short;
+  uint64_t log_bytes = 0;
+  absl::Duration max_lag;  // the longest a received byte waited for replay
+};
+
+class FtSecondary {
+ public:
+  // Waits for the primary on `listener` and runs the handshake.
+  static absl::StatusOr<std::unique_ptr<FtSecondary>> Accept(
+      logchannel::Listener& listener, const SecondaryOptions& options);
+  // The same over an established transport (tests: in-process).
+  static absl::StatusOr<std::unique_ptr<FtSecondary>> Start(
+      std::unique_ptr<logchannel::Transport> transport,
+      const SecondaryOptions& options);
+  ~FtSecondary();
+
+  // Receives the log header, builds the machine the primary recorded, and
+  // replays until the log ends. Errors: the machine could not be built (no
+  // KVM, another kernel or CPUID), or the log never started.
+  absl::StatusOr<SecondaryResult> Run(const vmm::KvmSystem& kvm);
+
+  // Live figures, any thread.
+  uint64_t bytes_received() const { return received_.load(); }
+  uint64_t bytes_replayed() const { return consumed_.load(); }
+  std::string PeerDescription() const { return channel_->Describe(); }
+
+ private:
+  class Source;
+  struct Chunk {
+    std::vector<uint8_t> bytes;
+    size_t used = 0;
+    absl::Time received;
+  };
+  FtSecondary(std::unique_ptr<logchannel::Channel> channel,
+              const SecondaryOptions& options);
+  void Receive();
+
+  const SecondaryOptions options_;
+  std::unique_ptr<logchannel::Channel> channel_;
+  mutable absl::Mutex mu_;
+  std::deque<Chunk> chunks_ ABSL_GUARDED_BY(mu_);
+  uint64_t buffered_ ABSL_GUARDED_BY(mu_) = 0;
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;       // no more will come
+  absl::Status end_status_ ABSL_GUARDED_BY(mu_);  // why
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Duration max_lag_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> received_{0}, consumed_{0};
+  metrics::Gauge* lag_bytes_ = nullptr;
+  metrics::Gauge* lag_seconds_ = nullptr;
+  metrics::Counter* divergences_ = nullptr;
+  std::thread receiver_;
+};
+
+}  // namespace ft::secondary
+
+#endif  // FTVM_SECONDARY_FT_SECONDARY_H_

@@ -1,0 +1,275 @@
+// The FT pair in one process: FtPrimary and FtSecondary over an in-process
+// log channel, the primary running the test guest's disk workload (every
+// disk write is an output). Shows the Output Rule (a write reaches the
+// image only after the secondary acknowledged the log before it, while the
+// guest keeps running), the primary going on unprotected when the secondary
+// disappears, and a divergence reported back to the primary.
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "logchannel/inproc_transport.h"
+#include "primary/ft_primary.h"
+#include "replay/run_config.h"
+#include "secondary/ft_secondary.h"
+#include "tests/kvm/kvm_test_env.h"
+#include "vmm/machine.h"
+
+namespace ft {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kSecret[] = "a test secret of enough bytes";
+
+// The test's handle on the secondary's side of the channel: it can hold
+// back that side's writes (acknowledgements and heartbeats), as a slow or
+// stuck secondary would, or cut the connection. It outlives the transport.
+class Gate {
+ public:
+  void SetOpen(bool open) {
+    absl::MutexLock lock(&mu_);
+    open_ = open;
+  }
+  void Cut() {
+    absl::MutexLock lock(&mu_);
+    shut_ = true;
+    if (inner_ != nullptr) inner_->Shutdown();
+  }
+
+ private:
+  friend class GatedTransport;
+  absl::Mutex mu_;
+  bool open_ = true;
+  bool shut_ = false;
+  logchannel::Transport* inner_ = nullptr;  // while the transport lives
+};
+
+class GatedTransport : public logchannel::Transport {
+ public:
+  GatedTransport(std::unique_ptr<logchannel::Transport> inner,
+                 std::shared_ptr<Gate> gate)
+      : inner_(std::move(inner)), gate_(std::move(gate)) {
+    absl::MutexLock lock(&gate_->mu_);
+    gate_->inner_ = inner_.get();
+  }
+  ~GatedTransport() override {
+    absl::MutexLock lock(&gate_->mu_);
+    gate_->inner_ = nullptr;
+  }
+  absl::Status Write(std::span<const uint8_t> bytes) override {
+    {
+      absl::MutexLock lock(&gate_->mu_);
+      gate_->mu_.Await(absl::Condition(
+          +[](Gate* g) { return g->open_ || g->shut_; }, gate_.get()));
+      if (gate_->shut_) return absl::CancelledError("shut down");
+    }
+    return inner_->Write(bytes);
+  }
+  absl::StatusOr<size_t> Read(std::span<uint8_t> buf,
+                              absl::Time deadline) override {
+    return inner_->Read(buf, deadline);
+  }
+  void ShutdownWrite() override { inner_->ShutdownWrite(); }
+  void Shutdown() override { gate_->Cut(); }
+  std::string Describe() const override { return inner_->Describe(); }
+
+ private:
+  std::unique_ptr<logchannel::Transport> inner_;
+  std::shared_ptr<Gate> gate_;
+};
+
+class FtPairTest : public testing::KvmTest {
+ protected:
+  void SetUp() override {
+    KvmTest::SetUp();
+    if (IsSkipped()) return;
+    char dir[] = "/tmp/ftvm-pair-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    dir_ = dir;
+    image_ = dir_ + "/disk.img";
+    std::ofstream(image_).close();
+    ASSERT_EQ(::truncate(image_.c_str(), 16 << 20), 0);
+  }
+  void TearDown() override {
+    if (sec_thread_.joinable()) sec_thread_.join();
+    if (!dir_.empty()) {
+      std::string cmd = "rm -rf " + dir_;
+      (void)std::system(cmd.c_str());
+    }
+  }
+
+  // Starts both sides (the handshake needs both at once) and the secondary's
+  // replay on its own thread.
+  void StartPair(const std::string& cmdline) {
+    opts_.kernel_path = testing::PathFromEnv("FTGUEST_ELF");
+    opts_.memory_bytes = 64ull << 20;
+    opts_.cmdline = cmdline;
+    opts_.disks = {vmm::DiskSpec{.path = image_}};
+    opts_.log_dirty_pages = true;
+    opts_.console = console_.Sink();
+    auto header = replay::HeaderForRecording(*kvm_, opts_);
+    ASSERT_TRUE(header.ok()) << header.status();
+    auto [a, b] = logchannel::MakeInProcPair({.capacity_bytes = 1 << 20});
+    gate_ = std::make_shared<Gate>();
+    auto gated = std::make_unique<GatedTransport>(std::move(b), gate_);
+    sec_thread_ = std::thread([this, t = std::move(gated)]() mutable {
+      auto sec = secondary::FtSecondary::Start(std::move(t),
+                                               {.shared_secret = kSecret});
+      if (!sec.ok()) {
+        absl::MutexLock lock(&mu_);
+        sec_result_ = sec.status();
+        return;
+      }
+      {
+        absl::MutexLock lock(&mu_);
+        secondary_ = sec->get();
+      }
+      auto r = (*sec)->Run(*kvm_);
+      absl::MutexLock lock(&mu_);
+      sec_result_ = std::move(r);
+      secondary_ = nullptr;
+    });
+    auto p = primary::FtPrimary::Start(
+        std::move(a), *header,
+        {.shared_secret = kSecret, .peer_timeout = absl::Seconds(20)});
+    ASSERT_TRUE(p.ok()) << p.status();
+    primary_ = std::move(*p);
+    opts_.hooks = primary_->hooks();
+    opts_.output_gate = primary_->gate();
+    auto m = vmm::Machine::Create(*kvm_, opts_);
+    ASSERT_TRUE(m.ok()) << m.status();
+    machine_ = std::move(*m);
+  }
+
+  absl::StatusOr<secondary::SecondaryResult> SecondaryResult() {
+    sec_thread_.join();
+    absl::MutexLock lock(&mu_);
+    return sec_result_;
+  }
+
+  // Bytes of the image that are not zero.
+  size_t ImageNonZeroBytes() {
+    std::ifstream in(image_, std::ios::binary);
+    size_t n = 0;
+    char c;
+    while (in.get(c)) n += c != 0;
+    return n;
+  }
+
+  std::string dir_, image_;
+  vmm::MachineOptions opts_;
+  testing::Console console_;
+  std::shared_ptr<Gate> gate_;
+  std::unique_ptr<primary::FtPrimary> primary_;
+  std::unique_ptr<vmm::Machine> machine_;
+  std::thread sec_thread_;
+  absl::Mutex mu_;
+  secondary::FtSecondary* secondary_ = nullptr;
+  absl::StatusOr<secondary::SecondaryResult> sec_result_ =
+      absl::UnknownError("not run");
+};
+
+TEST_F(FtPairTest, DiskWritesWaitForTheSecondarysAcknowledgement) {
+  StartPair("workload=disk mib=4 rate=500 seconds=1");
+  ASSERT_NE(machine_, nullptr);
+  // The secondary receives the log but acknowledges nothing for a while.
+  gate_->SetOpen(false);
+  absl::StatusOr<vmm::MachineResult> result;
+  std::thread run([&] { result = machine_->Run(); });
+  // Whatever fails below, the run ends before the test does.
+  struct Joiner {
+    std::thread& t;
+    Gate* gate;
+    ~Joiner() {
+      gate->SetOpen(true);
+      if (t.joinable()) t.join();
+    }
+  } joiner{run, gate_.get()};
+  // The guest's first write is issued and held (the workload waits for
+  // it)...
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (primary_->stats().outputs.outputs_held < 1 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_GE(primary_->stats().outputs.outputs_held, 1u);
+  // ...the guest keeps running (it exits and halts, waiting for them)...
+  const uint64_t exits = machine_->vcpu_stats().exits;
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_GT(machine_->vcpu_stats().exits, exits);
+  // ...and not one byte has reached the image.
+  EXPECT_GT(primary_->stats().outputs.waiting, 0u);
+  EXPECT_EQ(ImageNonZeroBytes(), 0u);
+  // Acknowledgements flow again: the writes go out and the run completes.
+  gate_->SetOpen(true);
+  run.join();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 0u) << console_.Text();
+  EXPECT_THAT(console_.Text(), HasSubstr("status=ok"));
+  EXPECT_GT(primary_->stats().outputs.outputs_held, 100u);
+  ASSERT_TRUE(primary_->Finish(absl::Seconds(20)).ok());
+  EXPECT_GT(ImageNonZeroBytes(), 0u);
+  const auto stats = primary_->stats();
+  EXPECT_TRUE(stats.protected_now);
+  EXPECT_GE(stats.outputs.longest_hold, absl::Milliseconds(300));
+  auto sec = SecondaryResult();
+  ASSERT_TRUE(sec.ok()) << sec.status();
+  EXPECT_TRUE(sec->completed) << sec->cut_short;
+  EXPECT_FALSE(sec->divergence) << sec->divergence->ToString();
+  EXPECT_GT(sec->replay.outputs, 0u);
+}
+
+TEST_F(FtPairTest, ThePrimaryRunsOnUnprotectedWhenTheSecondaryDisappears) {
+  StartPair("workload=disk mib=4 rate=500 seconds=1");
+  ASSERT_NE(machine_, nullptr);
+  absl::StatusOr<vmm::MachineResult> result;
+  std::thread run([&] { result = machine_->Run(); });
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (primary_->stats().outputs.outputs_held < 10 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  gate_->Cut();  // the secondary's host is gone
+  run.join();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 0u) << console_.Text();
+  EXPECT_THAT(console_.Text(), HasSubstr("status=ok"));
+  const auto stats = primary_->stats();
+  EXPECT_FALSE(stats.protected_now);
+  EXPECT_FALSE(stats.lost_reason.empty());
+  EXPECT_FALSE(primary_->Finish(absl::Seconds(5)).ok());
+  EXPECT_EQ(stats.outputs.waiting, 0u);
+  EXPECT_GT(ImageNonZeroBytes(), 0u);
+  auto sec = SecondaryResult();
+  ASSERT_TRUE(sec.ok()) << sec.status();
+  EXPECT_FALSE(sec->completed);
+  EXPECT_FALSE(sec->divergence);
+}
+
+TEST_F(FtPairTest, ADivergenceIsReportedToThePrimary) {
+  // The one workload that reads the TSC: the replay leaves the run.
+  StartPair("workload=tsccanary");
+  ASSERT_NE(machine_, nullptr);
+  auto result = machine_->Run();
+  ASSERT_TRUE(result.ok()) << result.status();
+  auto sec = SecondaryResult();
+  ASSERT_TRUE(sec.ok()) << sec.status();
+  ASSERT_TRUE(sec->divergence)
+      << "completed=" << sec->completed << " cut short: " << sec->cut_short;
+  // The primary learns it as the channel's end.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (primary_->is_protected() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_FALSE(primary_->is_protected());
+  EXPECT_THAT(primary_->stats().lost_reason, HasSubstr("diverged"));
+}
+
+}  // namespace
+}  // namespace ft

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# An FT pair on the multi-host test network, as an operator would run it:
+# the secondary in host 2's namespace listening on its FT address, the
+# primary in host 1's with the guest's TAP on host 1's bridge, the clients
+# in the client namespace. redis-benchmark and redis-cli run against the
+# primary's guest; every answer must be the expected one; at the end the
+# guest shuts down and the secondary must have replayed the whole log with
+# zero divergences and the primary's final state digest. Needs root,
+# /dev/kvm, redis-tools.
+set -uo pipefail
+testnet="$1" ftvm="$2" kernel="$3"
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: network namespaces need root"; exit 77; }
+[ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo "SKIP: /dev/kvm is not usable"; exit 77; }
+command -v redis-benchmark >/dev/null || { echo "SKIP: redis-tools not installed"; exit 77; }
+p="fp$$"
+p="${p:0:8}"
+vm_ip=198.18.0.100
+h1_ft=198.19.0.11
+h2_ft=198.19.0.12
+dir=$(mktemp -d)
+fail=0
+vm="" sec=""
+cleanup() {
+  for pid in $vm $sec; do { pkill -P "$pid"; kill "$pid"; } 2>/dev/null; done
+  "$testnet" down -p "$p"
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+expect() {  # expect DESCRIPTION WANTED CMD...
+  local what=$1 want=$2; shift 2
+  local got
+  got=$("$@" 2>&1)
+  if [ "$got" = "$want" ]; then ok "$what"; else bad "$what: got '$got', want '$want'"; fi
+}
+cl() { "$testnet" exec -p "$p" cl "$@"; }
+wait_exit() {  # wait_exit PID -> its status (124 if it does not end in 60 s)
+  for _ in $(seq 600); do
+    if ! kill -0 "$1" 2>/dev/null; then wait "$1"; return $?; fi
+    sleep 0.1
+  done
+  return 124
+}
+
+(umask 077; openssl rand -hex 32 >"$dir/secret")
+"$testnet" up -p "$p" -n 2 >/dev/null || exit 1
+"$testnet" tap -p "$p" h1 vmtap0 || exit 1
+truncate -s 64M "$dir/disk.img"
+
+"$testnet" exec -p "$p" h2 "$ftvm" secondary --listen "$h2_ft:7400" \
+  --ft-secret-file "$dir/secret" >"$dir/sec.out" 2>"$dir/sec.err" &
+sec=$!
+for _ in $(seq 100); do
+  grep -q "waiting for the primary" "$dir/sec.err" 2>/dev/null && break
+  sleep 0.1
+done
+"$testnet" exec -p "$p" h1 "$ftvm" primary --ft-local "$h1_ft" \
+  --ft-peer "$h2_ft:7400" --ft-secret-file "$dir/secret" --stats \
+  --kernel "$kernel" --mem 128M --disk "$dir/disk.img" --net tap=vmtap0 \
+  --cmdline "workload=redis ip=$vm_ip/24" >"$dir/vm.log" 2>&1 &
+vm=$!
+for _ in $(seq 300); do
+  [ "$(cl redis-cli -h $vm_ip PING 2>/dev/null)" = PONG ] && break
+  kill -0 "$vm" 2>/dev/null || break
+  sleep 0.1
+done
+expect "PING through the primary" PONG cl redis-cli -h $vm_ip PING
+grep -q "FT: protected" "$dir/vm.log" && ok "the primary is protected" ||
+  bad "the primary did not report protection"
+
+# redis-benchmark: every request answered (its CSV has one line per test).
+cl redis-benchmark -h $vm_ip -c 20 -n 5000 -t set,get,incr -q --csv \
+  >"$dir/bench.csv" 2>"$dir/bench.err"
+if [ "$(grep -c '^"\(SET\|GET\|INCR\)"' "$dir/bench.csv")" -eq 3 ]; then
+  ok "redis-benchmark SET/GET/INCR completed: $(tr '\n' ' ' <"$dir/bench.csv")"
+else
+  bad "redis-benchmark: $(cat "$dir/bench.csv" "$dir/bench.err")"
+fi
+expect "SET" OK cl redis-cli -h $vm_ip SET pair protected
+expect "GET" protected cl redis-cli -h $vm_ip GET pair
+expect "INCR counts from the benchmark's key space" 1 cl redis-cli -h $vm_ip INCR fresh
+expect "INCR again" 2 cl redis-cli -h $vm_ip INCR fresh
+# The benchmark's INCR test ran 5000 increments of counter:__rand_int__.
+expect "the benchmark's 5000 INCRs all counted" 5001 \
+  cl redis-cli -h $vm_ip INCR "counter:__rand_int__"
+if cl ping -c1 -W1 "$h2_ft" >/dev/null 2>&1; then
+  bad "the client reaches the FT network"
+else
+  ok "the FT network stays unreachable from the client"
+fi
+
+cl redis-cli -h $vm_ip SHUTDOWN >/dev/null 2>&1
+wait_exit "$vm"; status=$?
+vm=""
+if [ "$status" -eq 0 ] && grep -q "workload=redis result=.* status=ok" "$dir/vm.log"; then
+  ok "the primary's guest shut down cleanly"
+else
+  bad "ftvm primary exited with $status"
+fi
+grep -q "the secondary acknowledged the whole log" "$dir/vm.log" &&
+  ok "the secondary acknowledged the whole log" ||
+  bad "the primary did not see the whole log acknowledged"
+wait_exit "$sec"; sstatus=$?
+sec=""
+[ "$sstatus" -eq 0 ] && ok "the secondary reached the primary's end" ||
+  bad "ftvm secondary exited with $sstatus"
+grep -q "^divergences: 0$" "$dir/sec.out" && ok "zero divergences" ||
+  bad "divergences reported"
+if grep -q "final state digest: .* (as the primary's)" "$dir/sec.out"; then
+  ok "$(grep 'final state digest' "$dir/sec.out")"
+else
+  bad "no matching final state digest"
+fi
+grep -q "outputs_held=[1-9]" "$dir/vm.log" && ok "outputs were held for the secondary" ||
+  bad "no output was held"
+[ "$fail" -eq 0 ] || {
+  echo "--- primary ---"; cat "$dir/vm.log"
+  echo "--- secondary ---"; cat "$dir/sec.out" "$dir/sec.err"
+}
+exit "$fail"

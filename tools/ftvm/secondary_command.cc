@@ -1,0 +1,215 @@
+#include "tools/ftvm/secondary_command.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_format.h"
+#include "common/log.h"
+#include "logchannel/tcp_transport.h"
+#include "secondary/ft_secondary.h"
+#include "tools/cli/args.h"
+#include "tools/ftvm/control_signals.h"
+#include "tools/ftvm/ft_options.h"
+
+namespace ft {
+namespace {
+
+constexpr int kExitUsage = 2;
+constexpr int kExitDiverged = 3;
+constexpr int kExitPrimaryLost = 4;
+constexpr int kExitSetup = 125;
+
+constexpr char kSecondaryEpilog[] =
+    "The secondary listens on its FT address, accepts one primary (`ftvm\n"
+    "primary --ft-peer` pointing here), checks the shared secret, and builds\n"
+    "the machine the primary's log header describes (same kernel, same\n"
+    "CPUID). It acknowledges the log as soon as it holds it and replays it\n"
+    "read-only: no TAP traffic and no disk writes; received packets and disk\n"
+    "read data come from the log. It never runs past the last position\n"
+    "received, and checks every exit, output and state digest.\n"
+    "\n"
+    "It prints its result when the primary's run ends:\n"
+    "  replayed N positions: ...\n"
+    "  divergences: 0\n"
+    "  final state digest: registers X memory Y (as the primary's)\n"
+    "\n"
+    "Exit status:\n"
+    "  0      the replay reached the primary's end, zero divergences\n"
+    "  2      bad options\n"
+    "  3      a DIVERGENCE (named on stderr; the primary is told and goes\n"
+    "         on unprotected; the pair needs a resync)\n"
+    "  4      the primary or the channel went away before the end\n"
+    "  125    no primary came, the handshake failed, or the machine could\n"
+    "         not be built\n"
+    "\n"
+    "SIGUSR1 prints a stats line (log received and replayed, lag).\n";
+
+}  // namespace
+
+int RunSecondary(const std::vector<std::string>& args) {
+  std::string listen, secret_file, interface, kernel;
+  std::string kvm_device = "/dev/kvm";
+  std::string log_level = "info";
+  std::string accept_timeout = "5m";
+  bool plaintext = false;
+  bool console = false;
+  cli::ArgParser parser(
+      "ftvm secondary --listen ADDR:PORT --ft-secret-file FILE [options]",
+      "Runs the standby side of an FT pair: replays a primary's execution\n"
+      "log live, in lockstep, on an identical read-only machine.");
+  parser.AddString("listen", "ADDR:PORT",
+                   "This host's FT address and port to wait on (required; "
+                   "not a wildcard).",
+                   &listen);
+  parser.AddString("ft-secret-file", "FILE",
+                   "The pair's shared secret, as given to the primary "
+                   "(required).",
+                   &secret_file);
+  parser.AddString("ft-interface", "IFNAME",
+                   "Also bind the listener to this interface.", &interface);
+  parser.AddBool("ft-plaintext",
+                 "Accept an unencrypted (still authenticated) log; the "
+                 "primary must say so too.",
+                 &plaintext);
+  parser.AddString("kernel", "FILE",
+                   "The guest kernel, if not at the primary's path (it must "
+                   "be the same file).",
+                   &kernel);
+  parser.AddString("accept-timeout", "DURATION",
+                   "How long to wait for the primary.", &accept_timeout);
+  parser.AddBool("console",
+                 "Copy the replayed guest's serial output to standard "
+                 "output.",
+                 &console);
+  parser.AddString("kvm", "PATH", "KVM device.", &kvm_device);
+  parser.AddString("log-level", "LEVEL", "debug, info, warning or error.",
+                   &log_level);
+  parser.AddEpilog(kSecondaryEpilog);
+  absl::StatusOr<std::vector<std::string>> rest = parser.Parse(args);
+  if (parser.help_requested()) {
+    std::fputs(parser.Help().c_str(), stdout);
+    return 0;
+  }
+  auto usage = [](const std::string& why) {
+    std::fprintf(stderr, "ftvm secondary: %s (see --help)\n", why.c_str());
+    return kExitUsage;
+  };
+  if (!rest.ok()) return usage(std::string(rest.status().message()));
+  if (!rest->empty()) return usage("unexpected argument '" + (*rest)[0] + "'");
+  absl::StatusOr<LogLevel> level = ParseLogLevel(log_level);
+  if (!level.ok()) {
+    return usage("--log-level: " + std::string(level.status().message()));
+  }
+  SetMinLogLevel(*level);
+  if (listen.empty()) return usage("--listen ADDR:PORT is required");
+  absl::StatusOr<HostPort> at = ParseHostPort(listen);
+  if (!at.ok()) return usage("--listen: " + std::string(at.status().message()));
+  if (secret_file.empty()) return usage("--ft-secret-file FILE is required");
+  absl::Duration wait;
+  if (!absl::ParseDuration(accept_timeout, &wait) ||
+      wait <= absl::ZeroDuration()) {
+    return usage("--accept-timeout: '" + accept_timeout +
+                 "' is not a positive duration");
+  }
+  absl::StatusOr<std::string> secret = ReadSecretFile(secret_file);
+  if (!secret.ok()) {
+    return usage("--ft-secret-file: " + std::string(secret.status().message()));
+  }
+
+  ControlSignals signals;  // before any thread starts
+  absl::StatusOr<vmm::KvmSystem> kvm =
+      vmm::KvmSystem::Open({.device = kvm_device});
+  if (!kvm.ok()) {
+    std::fprintf(stderr, "ftvm secondary: %s\n",
+                 std::string(kvm.status().message()).c_str());
+    return kExitSetup;
+  }
+  absl::StatusOr<std::unique_ptr<logchannel::TcpListener>> listener =
+      logchannel::TcpListener::Listen(
+          {.address = at->host, .port = at->port, .interface = interface});
+  if (!listener.ok()) {
+    std::fprintf(stderr, "ftvm secondary: %s\n",
+                 std::string(listener.status().message()).c_str());
+    return kExitSetup;
+  }
+  FT_LOG(kInfo) << "FT: secondary waiting for the primary on "
+                << (*listener)->Describe();
+  secondary::SecondaryOptions so{
+      .shared_secret = *secret,
+      .security = plaintext ? logchannel::Security::kPlaintext
+                            : logchannel::Security::kEncrypted,
+      .accept_timeout = wait,
+      .kernel_path = kernel,
+  };
+  if (console) {
+    so.console = [](std::string_view line) {
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      std::fflush(stdout);
+    };
+  }
+  absl::StatusOr<std::unique_ptr<secondary::FtSecondary>> sec =
+      secondary::FtSecondary::Accept(**listener, so);
+  if (!sec.ok()) {
+    std::fprintf(stderr, "ftvm secondary: %s\n",
+                 std::string(sec.status().message()).c_str());
+    return kExitSetup;
+  }
+  FT_LOG(kInfo) << "FT: secondary connected: " << (*sec)->PeerDescription();
+  secondary::FtSecondary* const s = sec->get();
+  // SIGINT/SIGTERM end the process: a secondary has nothing to save.
+  signals.Watch([] { std::_Exit(130); },
+                [s] {
+                  std::fprintf(
+                      stderr,
+                      "ftvm: stats secondary received_bytes=%llu "
+                      "replayed_bytes=%llu\n",
+                      static_cast<unsigned long long>(s->bytes_received()),
+                      static_cast<unsigned long long>(s->bytes_replayed()));
+                });
+  absl::StatusOr<secondary::SecondaryResult> r = s->Run(*kvm);
+  if (!r.ok()) {
+    std::fprintf(stderr, "ftvm secondary: %s\n",
+                 std::string(r.status().message()).c_str());
+    return kExitSetup;
+  }
+  const replay::Replayer::Stats& st = r->replay;
+  std::printf(
+      "replayed %llu positions: %llu clock reads, %llu events, %llu "
+      "micro-checkpoints (%llu pages), %llu outputs and %llu state digests "
+      "checked; %llu log bytes received, replay lag at most %s\n",
+      static_cast<unsigned long long>(st.positions),
+      static_cast<unsigned long long>(st.clock_reads),
+      static_cast<unsigned long long>(st.events),
+      static_cast<unsigned long long>(st.checkpoints),
+      static_cast<unsigned long long>(st.checkpoint_pages),
+      static_cast<unsigned long long>(st.outputs),
+      static_cast<unsigned long long>(st.digests),
+      static_cast<unsigned long long>(r->log_bytes),
+      absl::FormatDuration(r->max_lag).c_str());
+  if (r->divergence) {
+    std::printf("divergences: 1\n");
+    std::fprintf(stderr, "ftvm secondary: DIVERGENCE: %s\n",
+                 r->divergence->ToString().c_str());
+    return kExitDiverged;
+  }
+  std::printf("divergences: 0\n");
+  if (!r->completed) {
+    std::fprintf(stderr,
+                 "ftvm secondary: the primary's log stopped at position "
+                 "%llu before its end: %s\n",
+                 static_cast<unsigned long long>(st.positions),
+                 r->cut_short.c_str());
+    return kExitPrimaryLost;
+  }
+  if (r->final_digest) {
+    std::printf(
+        "final state digest: registers %016llx memory %016llx (as the "
+        "primary's)\n",
+        static_cast<unsigned long long>(r->final_digest->registers_hash),
+        static_cast<unsigned long long>(r->final_digest->memory_hash));
+  }
+  std::printf("guest exit code: %d\n", r->guest_exit_code);
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace ft
