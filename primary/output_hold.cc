@@ -20,7 +20,6 @@ OutputHold::OutputHold(Options options) : options_(std::move(options)) {
         "ftvm_output_hold_seconds", "How long each output was held.",
         metrics::ExponentialBuckets(10e-6, 2, 18));
   }
-  thread_ = std::thread([this] { Loop(); });
 }
 
 OutputHold::~OutputHold() { Stop(); }
@@ -28,36 +27,46 @@ OutputHold::~OutputHold() { Stop(); }
 void OutputHold::Hold(uint32_t stream, bool is_output,
                       std::function<void()> release) {
   const uint64_t need = is_output ? options_.logged_up_to() : 0;
-  absl::MutexLock lock(&mu_);
-  if (stopping_) return;
-  streams_[stream].push_back(
-      Held{.need = need, .since = absl::Now(), .release = std::move(release)});
-  ++stats_.waiting;
-  if (is_output) {
-    ++stats_.outputs_held;
-    if (held_counter_ != nullptr) held_counter_->Increment();
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    streams_[stream].push_back(Held{
+        .need = need, .since = absl::Now(), .release = std::move(release)});
+    ++stats_.waiting;
+    if (is_output) {
+      ++stats_.outputs_held;
+      if (held_counter_ != nullptr) held_counter_->Increment();
+    }
+    if (held_gauge_ != nullptr) held_gauge_->Set(stats_.waiting);
+    // Usually an output waits (its log was just sent); a read behind
+    // nothing, or anything once unprotected, goes at once.
+    if (!unprotected_ && need > acked_) return;
   }
-  if (held_gauge_ != nullptr) held_gauge_->Set(stats_.waiting);
+  ReleaseDue();
 }
 
 void OutputHold::Acknowledged(uint64_t sequence) {
-  absl::MutexLock lock(&mu_);
-  acked_ = std::max(acked_, sequence);
+  {
+    absl::MutexLock lock(&mu_);
+    if (sequence <= acked_) return;
+    acked_ = sequence;
+  }
+  ReleaseDue();
 }
 
 void OutputHold::Unprotect() {
-  absl::MutexLock lock(&mu_);
-  unprotected_ = true;
-  stats_.unprotected = true;
+  {
+    absl::MutexLock lock(&mu_);
+    unprotected_ = true;
+    stats_.unprotected = true;
+  }
+  ReleaseDue();
 }
 
 void OutputHold::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  if (thread_.joinable()) thread_.join();
+  absl::MutexLock order(&release_mu_);
   absl::MutexLock lock(&mu_);
+  stopping_ = true;
   streams_.clear();
   stats_.waiting = 0;
 }
@@ -81,52 +90,38 @@ uint64_t OutputHold::acked() const {
   return acked_;
 }
 
-void OutputHold::Loop() {
+void OutputHold::ReleaseDue() {
+  absl::MutexLock order(&release_mu_);
   std::vector<std::function<void()>> ready;
-  while (true) {
-    ready.clear();
-    {
-      absl::MutexLock lock(&mu_);
-      auto releasable = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        if (stopping_) return true;
-        for (const auto& [stream, queue] : streams_) {
-          if (!queue.empty() &&
-              (unprotected_ || queue.front().need <= acked_)) {
-            return true;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    const absl::Time now = absl::Now();
+    // In each stream, everything from the front whose log is acknowledged.
+    for (auto& [stream, queue] : streams_) {
+      while (!queue.empty() && (unprotected_ || queue.front().need <= acked_)) {
+        Held& h = queue.front();
+        if (h.need != 0) {
+          const absl::Duration waited = now - h.since;
+          stats_.total_hold += waited;
+          stats_.longest_hold = std::max(stats_.longest_hold, waited);
+          if (hold_seconds_ != nullptr) {
+            hold_seconds_->Observe(absl::ToDoubleSeconds(waited));
           }
         }
-        return false;
-      };
-      mu_.Await(absl::Condition(&releasable));
-      if (stopping_) return;
-      const absl::Time now = absl::Now();
-      // In each stream, everything from the front whose log is
-      // acknowledged: releases of one stream stay in order.
-      for (auto& [stream, queue] : streams_) {
-        while (!queue.empty() &&
-               (unprotected_ || queue.front().need <= acked_)) {
-          Held& h = queue.front();
-          if (h.need != 0) {
-            const absl::Duration waited = now - h.since;
-            stats_.total_hold += waited;
-            stats_.longest_hold = std::max(stats_.longest_hold, waited);
-            if (hold_seconds_ != nullptr) {
-              hold_seconds_->Observe(absl::ToDoubleSeconds(waited));
-            }
-          }
-          ready.push_back(std::move(h.release));
-          queue.pop_front();
-        }
+        ready.push_back(std::move(h.release));
+        queue.pop_front();
       }
     }
-    // Outside the lock: a TAP write or a disk submission. Streams are
-    // independent; within one, `ready` keeps their order.
-    for (auto& release : ready) release();
-    absl::MutexLock lock(&mu_);
-    stats_.released += ready.size();
-    stats_.waiting -= ready.size();
-    if (held_gauge_ != nullptr) held_gauge_->Set(stats_.waiting);
   }
+  if (ready.empty()) return;
+  // Outside mu_ (Hold must not wait for a TAP write), inside release_mu_:
+  // a later ReleaseDue cannot overtake these within a stream.
+  for (auto& release : ready) release();
+  absl::MutexLock lock(&mu_);
+  stats_.released += ready.size();
+  stats_.waiting -= ready.size();
+  if (held_gauge_ != nullptr) held_gauge_->Set(stats_.waiting);
 }
 
 }  // namespace ft::primary

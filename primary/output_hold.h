@@ -10,7 +10,9 @@
 //
 // Thread ownership: Hold on the vCPU thread; Acknowledged from the log
 // channel's reader thread; Unprotect and stats from any thread. Releases
-// run on the hold's own thread. Stop before the machine is destroyed.
+// run on whichever of these threads made them due (no extra thread hop on
+// the path of a held packet), one releaser at a time so that each device's
+// requests leave in order. Stop before the machine is destroyed.
 #ifndef FTVM_PRIMARY_OUTPUT_HOLD_H_
 #define FTVM_PRIMARY_OUTPUT_HOLD_H_
 
@@ -19,7 +21,6 @@
 #include <functional>
 #include <map>
 #include <string>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -57,8 +58,8 @@ class OutputHold : public vmm::OutputGate {
   void Acknowledged(uint64_t sequence);
   // From now on nothing waits for the secondary.
   void Unprotect();
-  // Ends the release thread; what is still held is dropped (the machine is
-  // gone, or going).
+  // Waits for a release in progress, then drops what is still held and
+  // releases nothing more (the machine is gone, or going).
   void Stop();
   // Waits (up to `deadline`) until nothing is held. False at the deadline.
   bool Drain(absl::Time deadline);
@@ -72,9 +73,12 @@ class OutputHold : public vmm::OutputGate {
     absl::Time since;
     std::function<void()> release;
   };
-  void Loop();
+  // Runs every release that is due, in order per stream.
+  void ReleaseDue() ABSL_LOCKS_EXCLUDED(mu_, release_mu_);
 
   const Options options_;
+  // Held by the one thread releasing (outside mu_, which Hold needs).
+  absl::Mutex release_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
   std::map<uint32_t, std::deque<Held>> streams_ ABSL_GUARDED_BY(mu_);
   uint64_t acked_ ABSL_GUARDED_BY(mu_) = 0;
@@ -84,7 +88,6 @@ class OutputHold : public vmm::OutputGate {
   metrics::Gauge* held_gauge_ = nullptr;
   metrics::Counter* held_counter_ = nullptr;
   metrics::Histogram* hold_seconds_ = nullptr;
-  std::thread thread_;
 };
 
 }  // namespace ft::primary
