@@ -43,13 +43,35 @@ wait_exit() {  # wait_exit PID -> its status (124 if it does not end in 60 s)
   return 124
 }
 
-(umask 077; openssl rand -hex 32 >"$dir/secret")
+(umask 077; openssl rand -hex 32 >"$dir/secret"; openssl rand -hex 32 >"$dir/other")
 "$testnet" up -p "$p" -n 2 >/dev/null || exit 1
 "$testnet" tap -p "$p" h1 vmtap0 || exit 1
 truncate -s 64M "$dir/disk.img"
 
+# A primary with another secret is refused, and both sides say why.
+"$testnet" exec -p "$p" h2 "$ftvm" secondary --listen "$h2_ft:7401" \
+  --ft-secret-file "$dir/secret" --accept-timeout 20s >/dev/null 2>"$dir/bad-sec.err" &
+sec=$!
+for _ in $(seq 100); do
+  grep -q "waiting for the primary" "$dir/bad-sec.err" 2>/dev/null && break
+  sleep 0.1
+done
+"$testnet" exec -p "$p" h1 "$ftvm" primary --ft-local "$h1_ft" \
+  --ft-peer "$h2_ft:7401" --ft-secret-file "$dir/other" --kernel "$kernel" \
+  --cmdline workload=hello >/dev/null 2>"$dir/bad-pri.err"
+bstatus=$?
+wait_exit "$sec"; sstatus=$?
+sec=""
+if [ "$bstatus" -eq 125 ] && grep -qi "secret" "$dir/bad-pri.err" &&
+   [ "$sstatus" -eq 125 ] && grep -qi "secret" "$dir/bad-sec.err"; then
+  ok "a wrong secret is refused on both sides: $(tail -1 "$dir/bad-pri.err")"
+else
+  bad "wrong secret: primary $bstatus '$(cat "$dir/bad-pri.err")', secondary $sstatus '$(cat "$dir/bad-sec.err")'"
+fi
+
 "$testnet" exec -p "$p" h2 "$ftvm" secondary --listen "$h2_ft:7400" \
-  --ft-secret-file "$dir/secret" >"$dir/sec.out" 2>"$dir/sec.err" &
+  --ft-secret-file "$dir/secret" --metrics-file "$dir/sec.prom" \
+  >"$dir/sec.out" 2>"$dir/sec.err" &
 sec=$!
 for _ in $(seq 100); do
   grep -q "waiting for the primary" "$dir/sec.err" 2>/dev/null && break
@@ -57,6 +79,7 @@ for _ in $(seq 100); do
 done
 "$testnet" exec -p "$p" h1 "$ftvm" primary --ft-local "$h1_ft" \
   --ft-peer "$h2_ft:7400" --ft-secret-file "$dir/secret" --stats \
+  --metrics-file "$dir/pri.prom" \
   --kernel "$kernel" --mem 128M --disk "$dir/disk.img" --net tap=vmtap0 \
   --cmdline "workload=redis ip=$vm_ip/24" >"$dir/vm.log" 2>&1 &
 vm=$!
@@ -114,6 +137,15 @@ else
 fi
 grep -q "outputs_held=[1-9]" "$dir/vm.log" && ok "outputs were held for the secondary" ||
   bad "no output was held"
+metric() { awk -v m="$2" '$1 == m { print $2 }' "$1"; }
+held=$(metric "$dir/pri.prom" ftvm_outputs_held_total)
+acks=$(metric "$dir/pri.prom" 'ftvm_logchannel_acks_received_total{channel="primary"}')
+recv=$(metric "$dir/sec.prom" 'ftvm_logchannel_data_records_received_total{channel="secondary"}')
+if [ "${held:-0}" != 0 ] && [ "${acks:-0}" != 0 ] && [ "${recv:-0}" != 0 ]; then
+  ok "metrics: $held outputs held, $acks acks on the primary, $recv records on the secondary"
+else
+  bad "metrics missing: held=$held acks=$acks recv=$recv"
+fi
 [ "$fail" -eq 0 ] || {
   echo "--- primary ---"; cat "$dir/vm.log"
   echo "--- secondary ---"; cat "$dir/sec.out" "$dir/sec.err"

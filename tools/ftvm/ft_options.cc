@@ -3,10 +3,13 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "common/log.h"
 #include "common/status.h"
 #include "logchannel/handshake.h"
 
@@ -73,6 +76,45 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
         path, secret.size(), logchannel::kMinSecretBytes, path));
   }
   return secret;
+}
+
+void WriteMetricsFile(const metrics::Registry& registry,
+                      const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << registry.ExportPrometheus();
+    if (!out.flush()) {
+      FT_LOG(kWarning) << "cannot write metrics to " << tmp;
+      return;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    FT_LOG(kWarning) << "cannot rename " << tmp << " to " << path << ": "
+                     << std::strerror(errno);
+  }
+}
+
+MetricsWriter::MetricsWriter(const metrics::Registry& registry,
+                             std::string path)
+    : registry_(registry), path_(std::move(path)) {
+  if (path_.empty()) return;
+  thread_ = std::thread([this] {
+    absl::MutexLock lock(&mu_);
+    while (!mu_.AwaitWithTimeout(absl::Condition(&done_), absl::Seconds(1))) {
+      WriteMetricsFile(registry_, path_);
+    }
+  });
+}
+
+void MetricsWriter::Finish() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (done_) return;
+    done_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+  if (!path_.empty()) WriteMetricsFile(registry_, path_);
 }
 
 }  // namespace ft

@@ -5,8 +5,11 @@
 
 #include <cstdint>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/metrics.h"
 
 namespace ft {
 
@@ -22,6 +25,29 @@ absl::StatusOr<HostPort> ParseHostPort(const std::string& text);
 // The shared secret in `path`: its first line, at least 16 bytes. Refuses a
 // file that other users can read.
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path);
+
+// Writes `registry` in the Prometheus text format to `path` (replaced
+// atomically: a scraper never sees half a file). Errors are logged.
+void WriteMetricsFile(const metrics::Registry& registry,
+                      const std::string& path);
+
+// Writes a registry to a file every second while it lives, and once more
+// at Finish (or destruction). Does nothing for an empty path.
+class MetricsWriter {
+ public:
+  MetricsWriter(const metrics::Registry& registry, std::string path);
+  ~MetricsWriter() { Finish(); }
+  MetricsWriter(const MetricsWriter&) = delete;
+  MetricsWriter& operator=(const MetricsWriter&) = delete;
+  void Finish();
+
+ private:
+  const metrics::Registry& registry_;
+  const std::string path_;
+  absl::Mutex mu_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
 
 }  // namespace ft
 

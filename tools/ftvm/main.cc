@@ -191,6 +191,7 @@ int Run(const std::vector<std::string>& args, bool ft_primary) {
   std::string record;
   std::string ft_local, ft_peer, ft_secret_file, ft_interface;
   std::string peer_timeout = "3s";
+  std::string metrics_file;
   bool ft_plaintext = false;
   if (ft_primary) {
     parser.AddString("ft-local", "ADDR",
@@ -212,6 +213,11 @@ int Run(const std::vector<std::string>& args, bool ft_primary) {
                    "Send the log unencrypted (still authenticated); the "
                    "secondary must say so too.",
                    &ft_plaintext);
+    parser.AddString("metrics-file", "FILE",
+                     "Write the FT metrics (log channel, outputs held, "
+                     "stalls) in the Prometheus text format to FILE every "
+                     "second and at exit.",
+                     &metrics_file);
     parser.AddString("peer-timeout", "DURATION",
                      "Silence from the secondary after which it counts as "
                      "lost.",
@@ -317,7 +323,8 @@ int Run(const std::vector<std::string>& args, bool ft_primary) {
     }
     opts.log_dirty_pages = true;
   }
-  primary::PrimaryOptions ft;
+  metrics::Registry registry;
+  primary::PrimaryOptions ft{.metrics = &registry};
   logchannel::TcpConnectOptions connect;
   if (ft_primary) {
     absl::StatusOr<HostPort> peer =
@@ -413,6 +420,7 @@ int Run(const std::vector<std::string>& args, bool ft_primary) {
     if (pair) PrintFtStats(pair->stats());
   };
   signals.Watch([m = machine->get()] { m->Stop(); }, print_all);
+  MetricsWriter metrics_writer(registry, metrics_file);
   absl::StatusOr<vmm::MachineResult> result = (*machine)->Run();
   if (pair) {
     absl::Status done = pair->Finish(absl::Seconds(10));
@@ -423,6 +431,7 @@ int Run(const std::vector<std::string>& args, bool ft_primary) {
       FT_LOG(kInfo) << "FT: the secondary acknowledged the whole log";
     }
   }
+  metrics_writer.Finish();
   if (stats) print_all();
   if (rec != nullptr && !rec->status().ok()) {
     std::fprintf(stderr, "ftvm: the log is incomplete: %s\n",

@@ -76,6 +76,12 @@ int RunSecondary(const std::vector<std::string>& args) {
                    &kernel);
   parser.AddString("accept-timeout", "DURATION",
                    "How long to wait for the primary.", &accept_timeout);
+  std::string metrics_file;
+  parser.AddString("metrics-file", "FILE",
+                   "Write the secondary's metrics (log channel, lag, "
+                   "divergences) in the Prometheus text format to FILE every "
+                   "second and at exit.",
+                   &metrics_file);
   parser.AddBool("console",
                  "Copy the replayed guest's serial output to standard "
                  "output.",
@@ -133,12 +139,14 @@ int RunSecondary(const std::vector<std::string>& args) {
   }
   FT_LOG(kInfo) << "FT: secondary waiting for the primary on "
                 << (*listener)->Describe();
+  metrics::Registry registry;
   secondary::SecondaryOptions so{
       .shared_secret = *secret,
       .security = plaintext ? logchannel::Security::kPlaintext
                             : logchannel::Security::kEncrypted,
       .accept_timeout = wait,
       .kernel_path = kernel,
+      .metrics = &registry,
   };
   if (console) {
     so.console = [](std::string_view line) {
@@ -165,7 +173,9 @@ int RunSecondary(const std::vector<std::string>& args) {
                       static_cast<unsigned long long>(s->bytes_received()),
                       static_cast<unsigned long long>(s->bytes_replayed()));
                 });
+  MetricsWriter metrics_writer(registry, metrics_file);
   absl::StatusOr<secondary::SecondaryResult> r = s->Run(*kvm);
+  metrics_writer.Finish();
   if (!r.ok()) {
     std::fprintf(stderr, "ftvm secondary: %s\n",
                  std::string(r.status().message()).c_str());
