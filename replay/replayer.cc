@@ -15,6 +15,14 @@ const char* ClockName(ClockSource c) {
 
 }  // namespace
 
+std::string Replayer::Stats::ToString() const {
+  return absl::StrFormat(
+      "replayed %u positions: %u clock reads, %u events, %u "
+      "micro-checkpoints (%u pages), %u outputs and %u state digests checked",
+      positions, clock_reads, events, checkpoints, checkpoint_pages, outputs,
+      digests);
+}
+
 std::string Divergence::ToString() const {
   return absl::StrFormat("divergence at %s: %s", at.ToString(), what);
 }

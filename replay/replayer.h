@@ -54,6 +54,9 @@ class Replayer : public vmm::ExecutionHooks {
     uint64_t checkpoint_pages = 0;
     uint64_t outputs = 0;  // checked against the log's markers
     uint64_t digests = 0;  // state digests recomputed and compared
+    // "replayed N positions: N clock reads, ... checked", as ftlog replay
+    // and ftvm secondary print it.
+    std::string ToString() const;
   };
 
   explicit Replayer(LogReader reader) : reader_(std::move(reader)) {}

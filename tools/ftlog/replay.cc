@@ -102,17 +102,7 @@ int RunReplay(const std::vector<std::string>& args) {
   }
   auto result = (*machine)->Run();
   const replay::Replayer::Stats s = replayer.stats();
-  std::printf(
-      "replayed %llu positions: %llu clock reads, %llu events, %llu "
-      "micro-checkpoints (%llu pages), %llu outputs and %llu state digests "
-      "checked\n",
-      static_cast<unsigned long long>(s.positions),
-      static_cast<unsigned long long>(s.clock_reads),
-      static_cast<unsigned long long>(s.events),
-      static_cast<unsigned long long>(s.checkpoints),
-      static_cast<unsigned long long>(s.checkpoint_pages),
-      static_cast<unsigned long long>(s.outputs),
-      static_cast<unsigned long long>(s.digests));
+  std::printf("%s\n", s.ToString().c_str());
   if (!result.ok()) {
     std::fprintf(stderr, "ftlog replay: %s\n",
                  std::string(result.status().message()).c_str());

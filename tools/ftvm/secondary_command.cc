@@ -182,19 +182,10 @@ int RunSecondary(const std::vector<std::string>& args) {
     return kExitSetup;
   }
   const replay::Replayer::Stats& st = r->replay;
-  std::printf(
-      "replayed %llu positions: %llu clock reads, %llu events, %llu "
-      "micro-checkpoints (%llu pages), %llu outputs and %llu state digests "
-      "checked; %llu log bytes received, replay lag at most %s\n",
-      static_cast<unsigned long long>(st.positions),
-      static_cast<unsigned long long>(st.clock_reads),
-      static_cast<unsigned long long>(st.events),
-      static_cast<unsigned long long>(st.checkpoints),
-      static_cast<unsigned long long>(st.checkpoint_pages),
-      static_cast<unsigned long long>(st.outputs),
-      static_cast<unsigned long long>(st.digests),
-      static_cast<unsigned long long>(r->log_bytes),
-      absl::FormatDuration(r->max_lag).c_str());
+  std::printf("%s; %llu log bytes received, replay lag at most %s\n",
+              st.ToString().c_str(),
+              static_cast<unsigned long long>(r->log_bytes),
+              absl::FormatDuration(r->max_lag).c_str());
   if (r->divergence) {
     std::printf("divergences: 1\n");
     std::fprintf(stderr, "ftvm secondary: DIVERGENCE: %s\n",
