@@ -9,14 +9,20 @@
 #     cost of encryption);
 #   - compute: wall time, FT vs plain;
 #   - log bandwidth in Mbit/s per workload (the primary's log bytes over the
-#     run's wall time).
+#     run's wall time);
+#   - the log channel's own throughput (bench/channel_throughput: 64 KiB
+#     DATA records for 5 s, each acknowledged on arrival) between the two
+#     FT addresses, encrypted and plaintext, against iperf3 (TCP) between
+#     the same addresses: channel/iperf3 and encrypted/plaintext.
 # Every FT run must end with the secondary at the primary's final state
 # digest and zero divergences; a run that does not measures nothing.
 #
-# Usage: ft_overhead.sh TESTNET FTVM KERNEL [REPS] [REQUESTS]
-# Needs root, /dev/kvm, redis-tools.
+# Usage: ft_overhead.sh TESTNET FTVM KERNEL CHANNEL_THROUGHPUT [REPS] [REQUESTS]
+# Needs root, /dev/kvm, redis-tools; iperf3 for the TCP baseline (without
+# it, that part alone is skipped).
 set -uo pipefail
-testnet="$1" ftvm="$2" kernel="$3" reps="${4:-3}" requests="${5:-20000}"
+[ $# -ge 4 ] || { echo "usage: ft_overhead.sh TESTNET FTVM KERNEL CHANNEL_THROUGHPUT [REPS] [REQUESTS]" >&2; exit 2; }
+testnet="$1" ftvm="$2" kernel="$3" channel_throughput="$4" reps="${5:-3}" requests="${6:-20000}"
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: network namespaces need root"; exit 77; }
 [ -r /dev/kvm ] || { echo "SKIP: /dev/kvm is not usable"; exit 77; }
 command -v redis-benchmark >/dev/null || { echo "SKIP: redis-tools not installed"; exit 77; }
@@ -137,3 +143,72 @@ printf "compute: plain %.2f s, FT %.2f s, FT/plain %s\n" "$(get wall.compute.pla
 echo
 echo "log bandwidth (Mbit/s over the run): redis $(printf %.2f "$(get mbit.redis.ft)"), compute $(printf %.2f "$(get mbit.compute.ft)")"
 echo "(VMware FT reported 1.5-18 Mbit/s for server workloads)"
+
+# The log channel's own throughput between the FT addresses, against the bare
+# TCP path (iperf3) between the same two namespaces, and encrypted against
+# plaintext. Interleaved, REPS runs each, medians.
+echo
+echo "log channel throughput, $h1_ft (host 1) -> $h2_ft (host 2): $reps interleaved runs of 5 s"
+have_iperf3=1
+if ! command -v iperf3 >/dev/null; then
+  have_iperf3=0
+  echo "SKIP: iperf3 not installed (scripts/install-deps.sh): no TCP baseline"
+fi
+# iperf3_run: one 5 s TCP run, host 1 -> host 2; records its Mbit/s.
+iperf3_run() {
+  ns h2 iperf3 --server --one-off --bind "$h2_ft" --port 5201 >"$dir/iperf3s.out" 2>&1 &
+  local srv=$! mbit
+  pids="$pids $srv"
+  for _ in $(seq 100); do
+    [ -n "$(ns h2 ss -Hltn "sport = :5201" 2>/dev/null)" ] && break
+    sleep 0.1
+  done
+  ns h1 iperf3 --client "$h2_ft" --bind "$h1_ft" --port 5201 -t 5 --json \
+    >"$dir/iperf3.json" 2>"$dir/iperf3.err" ||
+    die "iperf3 failed: $(cat "$dir/iperf3.err") $(grep '"error"' "$dir/iperf3.json")"
+  wait_exit "$srv" || die "iperf3 server exited with $?: $(tail -3 "$dir/iperf3s.out")"
+  mbit=$(python3 -c 'import json, sys
+print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6)' <"$dir/iperf3.json") ||
+    die "cannot read iperf3's JSON output"
+  record mbit.iperf3 "$mbit"
+}
+# channel_run MODE (encrypted, plaintext): one 5 s channel_throughput run,
+# host 1 -> host 2; records its Mbit/s and acknowledgement round trip.
+channel_run() {
+  local mode=$1 opts=() rcv line field
+  [ "$mode" = plaintext ] && opts=(--plaintext)
+  ns h2 "$channel_throughput" --listen "$h2_ft:7401" --secret-file "$dir/secret" \
+    "${opts[@]}" >"$dir/ctr.out" 2>"$dir/ctr.err" &
+  rcv=$!; pids="$pids $rcv"
+  for _ in $(seq 100); do grep -q "listening on" "$dir/ctr.err" 2>/dev/null && break; sleep 0.1; done
+  line=$(ns h1 "$channel_throughput" --connect "$h2_ft:7401" --local "$h1_ft" \
+    --secret-file "$dir/secret" "${opts[@]}" --seconds 5 2>"$dir/cts.err" |
+    grep "^channel_throughput: mode=$mode ")
+  [ -n "$line" ] || die "channel_throughput ($mode) failed: $(cat "$dir/cts.err")"
+  wait_exit "$rcv" || die "channel_throughput receiver ($mode) exited with $?: $(cat "$dir/ctr.err")"
+  # Everything sent must have arrived, once.
+  [ "$(sed -n 's/.* bytes=\([0-9]*\).*/\1/p' "$dir/ctr.out")" = \
+    "$(sed -n 's/.* bytes=\([0-9]*\).*/\1/p' <<<"$line")" ] ||
+    die "channel_throughput ($mode): the receiver got other bytes than were sent: $(cat "$dir/ctr.out") / $line"
+  for field in mbit_per_s ack_rtt_p50_ms ack_rtt_p99_ms; do
+    record "$field.$mode" "$(sed -n "s/.* $field=\([0-9.]*\).*/\1/p" <<<"$line")"
+  done
+}
+for _ in $(seq "$reps"); do
+  [ "$have_iperf3" -eq 1 ] && iperf3_run
+  channel_run encrypted
+  channel_run plaintext
+done
+enc=$(get mbit_per_s.encrypted) plain=$(get mbit_per_s.plaintext)
+if [ "$have_iperf3" -eq 1 ]; then
+  tcp=$(get mbit.iperf3)
+  printf "iperf3 (TCP)        %9.1f Mbit/s\n" "$tcp"
+fi
+for mode in encrypted plaintext; do
+  printf "channel %-10s  %9.1f Mbit/s   ack round trip p50 %s ms, p99 %s ms (under this load: mostly queueing)\n" \
+    "$mode" "$(get mbit_per_s.$mode)" "$(get ack_rtt_p50_ms.$mode)" "$(get ack_rtt_p99_ms.$mode)"
+done
+if [ "$have_iperf3" -eq 1 ]; then
+  echo "channel/iperf3: encrypted $(ratio "$enc" "$tcp"), plaintext $(ratio "$plain" "$tcp")"
+fi
+echo "channel encrypted/plaintext: $(ratio "$enc" "$plain")"

@@ -16,6 +16,9 @@ packages=(
   iproute2 iputils-ping
   # redis-cli and redis-benchmark, the clients of the guest's redis server
   redis-tools
+  # the TCP baseline the log channel's throughput is compared with
+  # (bench/ft_overhead.sh)
+  iperf3
 )
 
 missing=()
