@@ -36,26 +36,12 @@ void CheckLabels(std::string_view metric, const Labels& labels) {
   }
 }
 
-// Help text: backslash and newline escaped.
-std::string EscapeHelp(std::string_view text) {
+// Backslash and newline escaped, and in label values (`quotes`) the double
+// quote too (help text may contain it as is).
+std::string Escape(std::string_view text, bool quotes) {
   std::string out;
   for (char c : text) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// Label values: also the double quote.
-std::string EscapeLabelValue(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"') {
+    if (quotes && c == '"') {
       out += "\\\"";
     } else if (c == '\\') {
       out += "\\\\";
@@ -90,7 +76,7 @@ std::string FormatLabels(const Labels& labels, std::string_view extra = {}) {
   for (const auto& [name, value] : labels) {
     if (!first) out += ",";
     first = false;
-    absl::StrAppend(&out, name, "=\"", EscapeLabelValue(value), "\"");
+    absl::StrAppend(&out, name, "=\"", Escape(value, /*quotes=*/true), "\"");
   }
   if (!extra.empty()) {
     if (!first) out += ",";
@@ -227,7 +213,8 @@ std::string Registry::ExportPrometheus() const {
   for (const auto& [name, f] : families_) {
     static constexpr const char* kTypeNames[] = {"counter", "gauge",
                                                  "histogram"};
-    absl::StrAppend(&out, "# HELP ", name, " ", EscapeHelp(f.help), "\n");
+    absl::StrAppend(&out, "# HELP ", name, " ",
+                    Escape(f.help, /*quotes=*/false), "\n");
     absl::StrAppend(&out, "# TYPE ", name, " ",
                     kTypeNames[static_cast<int>(f.kind)], "\n");
     for (const auto& [labels, c] : f.counters) {

@@ -88,11 +88,9 @@ absl::StatusOr<std::unique_ptr<FtPrimary>> FtPrimary::Start(
                       logchannel::Channel::Open(std::move(transport), co));
   std::unique_ptr<FtPrimary> p(new FtPrimary(std::move(channel), options));
   holder->store(p.get());
-  auto sink = std::make_unique<Sink>(p.get());
-  p->sink_ = sink.get();
   FT_ASSIGN_OR_RETURN(
       p->recorder_,
-      replay::Recorder::Create(std::move(sink), {}, header,
+      replay::Recorder::Create(std::make_unique<Sink>(p.get()), {}, header,
                                {.digest_interval = options.digest_interval,
                                 .flush_promptly = true,
                                 .max_flush_delay = options.max_flush_delay}));
@@ -139,11 +137,12 @@ void FtPrimary::Watch() {
         return;
       }
     }
-    if (lost_.load()) continue;
+    // Once lost, there is nothing left to watch.
+    if (lost_.load()) return;
     absl::Status s = channel_->status();
     if (!s.ok()) {
       Lose(std::string(s.message()));
-      continue;
+      return;
     }
     const int64_t silent_ns =
         MonotonicClock().NowNanos() - channel_->last_heard_ns();

@@ -99,7 +99,6 @@ class FtPrimary {
   std::unique_ptr<logchannel::Channel> channel_;
   OutputHold hold_;
   std::unique_ptr<replay::Recorder> recorder_;
-  Sink* sink_ = nullptr;  // owned by the recorder's log writer
   std::atomic<bool> lost_{false};
   std::atomic<uint64_t> last_sent_{0};
   std::atomic<uint64_t> log_bytes_{0};

@@ -14,36 +14,51 @@ constexpr size_t kReadChunkBytes = size_t{1} << 20;
 
 }  // namespace
 
-absl::StatusOr<LogWriter> LogWriter::Create(const Options& options,
-                                            const LogHeader& header) {
-  // Bad options and headers are refused before the file is created.
-  if (options.encode.pages_per_frame == 0 ||
-      options.encode.pages_per_frame > kMaxPagesPerFrame) {
-    return Create(nullptr, options, header);
-  }
-  FT_RETURN_IF_ERROR(EncodeHeader(header).status());
-  FT_ASSIGN_OR_RETURN(std::unique_ptr<ByteSink> sink,
-                      CreateFileSink(options.path, options.overwrite));
-  return Create(std::move(sink), options, header);
-}
+namespace {
 
-absl::StatusOr<LogWriter> LogWriter::Create(std::unique_ptr<ByteSink> sink,
-                                            const Options& options,
-                                            const LogHeader& header) {
+// The header frame's payload, once the options and the header are checked
+// (before anything is created or written).
+absl::StatusOr<std::vector<uint8_t>> CheckedHeader(
+    const LogWriter::Options& options, const LogHeader& header) {
   if (options.encode.pages_per_frame == 0 ||
       options.encode.pages_per_frame > kMaxPagesPerFrame) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%u pages per frame (must be 1..%u)",
                         options.encode.pages_per_frame, kMaxPagesPerFrame));
   }
-  FT_ASSIGN_OR_RETURN(std::vector<uint8_t> payload, EncodeHeader(header));
+  return EncodeHeader(header);
+}
+
+}  // namespace
+
+absl::StatusOr<LogWriter> LogWriter::Create(const Options& options,
+                                            const LogHeader& header) {
+  FT_ASSIGN_OR_RETURN(std::vector<uint8_t> payload,
+                      CheckedHeader(options, header));
+  FT_ASSIGN_OR_RETURN(std::unique_ptr<ByteSink> sink,
+                      CreateFileSink(options.path, options.overwrite));
+  return Start(std::move(sink), options, header, payload);
+}
+
+absl::StatusOr<LogWriter> LogWriter::Create(std::unique_ptr<ByteSink> sink,
+                                            const Options& options,
+                                            const LogHeader& header) {
+  FT_ASSIGN_OR_RETURN(std::vector<uint8_t> payload,
+                      CheckedHeader(options, header));
+  return Start(std::move(sink), options, header, payload);
+}
+
+absl::StatusOr<LogWriter> LogWriter::Start(
+    std::unique_ptr<ByteSink> sink, const Options& options,
+    const LogHeader& header, std::span<const uint8_t> header_payload) {
   LogWriter writer(options, header, std::move(sink));
-  AppendFrame(payload, writer.buffer_);
+  AppendFrame(header_payload, writer.buffer_);
   // The header goes out at once: from creation on, the file is a valid
   // (empty) log.
   FT_RETURN_IF_ERROR(writer.Flush());
   return writer;
 }
+
 absl::Status LogWriter::Append(const LogEntry& entry) {
   if (!error_.ok()) return error_;
   const LogPosition& at = EntryPosition(entry);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,10 @@ class LogWriter {
       : options_(std::move(options)),
         header_(std::move(header)),
         sink_(std::move(sink)) {}
+  // Writes the checked header frame to `sink`.
+  static absl::StatusOr<LogWriter> Start(
+      std::unique_ptr<ByteSink> sink, const Options& options,
+      const LogHeader& header, std::span<const uint8_t> header_payload);
   absl::Status WriteBuffer();
 
   Options options_;

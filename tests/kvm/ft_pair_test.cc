@@ -127,14 +127,9 @@ class FtPairTest : public testing::KvmTest {
         sec_result_ = sec.status();
         return;
       }
-      {
-        absl::MutexLock lock(&mu_);
-        secondary_ = sec->get();
-      }
       auto r = (*sec)->Run(*kvm_);
       absl::MutexLock lock(&mu_);
       sec_result_ = std::move(r);
-      secondary_ = nullptr;
     });
     auto p = primary::FtPrimary::Start(
         std::move(a), *header,
@@ -171,7 +166,6 @@ class FtPairTest : public testing::KvmTest {
   std::unique_ptr<vmm::Machine> machine_;
   std::thread sec_thread_;
   absl::Mutex mu_;
-  secondary::FtSecondary* secondary_ = nullptr;
   absl::StatusOr<secondary::SecondaryResult> sec_result_ =
       absl::UnknownError("not run");
 };
