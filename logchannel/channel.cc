@@ -16,6 +16,11 @@ namespace {
 // transport write, so that many small log entries cost one system call.
 constexpr size_t kWriteBatchBytes = 256 * 1024;
 constexpr size_t kReadChunkBytes = 256 * 1024;
+// A caller seals and writes its record itself only while at most this much
+// is unacknowledged (the record included): small, latency-bound records.
+// Bulk log (checkpoints, a backlog) is sealed by the writer thread, in
+// parallel with the caller (the primary's vCPU).
+constexpr uint64_t kInlineWriteBytes = 64 * 1024;
 // How long a failed write waits for the reader's account of the end.
 constexpr absl::Duration kWriteErrorGrace = absl::Seconds(1);
 
@@ -152,13 +157,20 @@ absl::StatusOr<SequenceNumber> Channel::Send(std::span<const uint8_t> payload) {
                                              " is closing: ", close_reason_));
   }
   data.sequence = SequenceNumber(last_assigned_.value() + 1);
+  const SequenceNumber sequence = data.sequence;
   last_assigned_ = data.sequence;
   unacked_bytes_ += size;
   unsent_.push_back(std::move(data));
   metrics_.unacked_bytes->Set(static_cast<double>(unacked_bytes_));
   metrics_.unacked_records->Set(
       static_cast<double>(unsent_.size() + in_flight_.size()));
-  return last_assigned_;
+  Batch batch;
+  if (ClaimInline(batch)) {
+    mu_.Unlock();
+    WriteInline(batch);
+    mu_.Lock();
+  }
+  return sequence;
 }
 
 SequenceNumber Channel::last_sent() const {
@@ -204,6 +216,17 @@ absl::StatusOr<ReceivedData> Channel::Receive(absl::Time deadline) {
     DataMessage d = std::move(received_.front());
     received_.pop_front();
     last_delivered_ = d.sequence;
+    received_bytes_ -= d.payload.size();
+    Batch batch;
+    if (options_.ack_on_receipt && status_.ok()) {
+      // Taking records may bring the rest within the window again.
+      AckReceived();
+      if (ClaimInline(batch)) {
+        mu_.Unlock();
+        WriteInline(batch);
+        mu_.Lock();
+      }
+    }
     return ReceivedData{.sequence = d.sequence,
                         .payload = std::move(d.payload)};
   }
@@ -221,12 +244,126 @@ absl::Status Channel::Ack(SequenceNumber sequence) {
         ": Receive has returned records up to ", last_delivered_.value()));
   }
   if (sequence <= ack_requested_) return absl::OkStatus();
+  SetAckRequested(sequence);
+  Batch batch;
+  if (ClaimInline(batch)) {
+    mu_.Unlock();
+    WriteInline(batch);
+    mu_.Lock();
+  }
+  return absl::OkStatus();  // else the writer wakes on ack_requested_
+}
+
+void Channel::SetAckRequested(SequenceNumber sequence) {
   ack_requested_ = sequence;
   while (!unacked_in_.empty() && unacked_in_.front().sequence <= sequence) {
     unacked_in_bytes_ -= unacked_in_.front().bytes;
     unacked_in_.pop_front();
   }
-  return absl::OkStatus();  // the writer wakes on ack_requested_
+}
+
+void Channel::AckReceived() {
+  if (last_received_ > ack_requested_ &&
+      received_bytes_ <= options_.receive_window_bytes) {
+    SetAckRequested(last_received_);
+  }
+}
+
+void Channel::Gather(Batch& batch) {
+  // Acknowledgements first: the peer's outputs wait for them.
+  if (ack_requested_ > ack_written_) {
+    batch.ack = ack_requested_;
+    ack_written_ = ack_requested_;
+  }
+  // Recorded as written before the write, so that an ACK racing back is
+  // never taken for an acknowledgement of unsent data.
+  const int64_t now = Now();
+  size_t bytes = 0;
+  while (!unsent_.empty() &&
+         (batch.data.empty() ||
+          bytes + unsent_.front().payload.size() <= kWriteBatchBytes)) {
+    DataMessage& d = unsent_.front();
+    bytes += d.payload.size();
+    in_flight_.push_back(
+        {.sequence = d.sequence, .bytes = d.payload.size(), .written_ns = now});
+    last_written_ = d.sequence;
+    batch.data.push_back(std::move(d));
+    unsent_.pop_front();
+  }
+}
+
+bool Channel::ClaimInline(Batch& batch) {
+  if (writing_ || !status_.ok() || closing_ || inline_write_error_) {
+    return false;
+  }
+  const bool ack_due = ack_requested_ > ack_written_;
+  const bool data_due = !unsent_.empty() && unacked_bytes_ <= kInlineWriteBytes;
+  if (!ack_due && !data_due) return false;
+  writing_ = true;
+  if (data_due) {
+    Gather(batch);
+  } else {
+    batch.ack = ack_requested_;
+    ack_written_ = ack_requested_;
+  }
+  return true;
+}
+
+void Channel::WriteInline(const Batch& batch) {
+  std::vector<uint8_t> out;
+  absl::Status s = Seal(batch, out);
+  absl::StatusOr<size_t> n = s.ok() ? transport_->TryWrite(out) : s;
+  absl::MutexLock lock(&mu_);
+  if (!n.ok()) {
+    // The writer thread ends the channel with it (after the reader's word).
+    inline_write_error_ = n.status();
+    writing_ = false;
+  } else if (*n < out.size()) {
+    // The transport is full: the writer thread writes the rest (the role
+    // passes to it), so that this caller never blocks on the peer.
+    out.erase(out.begin(), out.begin() + static_cast<ptrdiff_t>(*n));
+    handoff_ = std::move(out);
+  } else {
+    writing_ = false;
+  }
+}
+
+absl::Status Channel::WriteBatch(const Batch& batch,
+                                 std::vector<uint8_t>& out) {
+  FT_RETURN_IF_ERROR(Seal(batch, out));
+  if (out.empty()) return absl::OkStatus();
+  return transport_->Write(out);
+}
+
+absl::Status Channel::Seal(const Batch& batch, std::vector<uint8_t>& out) {
+  out.clear();
+  absl::Status s;
+  if (batch.ack.has_value()) s = encoder_.AppendAck(*batch.ack, out);
+  for (const DataMessage& d : batch.data) {
+    if (s.ok()) s = encoder_.AppendData(d.sequence, d.payload, out);
+  }
+  // After the DATA, so that its counters match what the peer has read.
+  if (s.ok() && batch.heartbeat) s = encoder_.AppendHeartbeat(Now(), out);
+  if (s.ok() && batch.close.has_value()) {
+    s = encoder_.AppendClose(*batch.close, out);
+  }
+  if (!s.ok() || out.empty()) return s;
+  // Counted before the write: the peer's ACK may come back before this
+  // thread runs again, and nobody must see an ACK of uncounted data.
+  size_t data_bytes = 0;
+  for (const DataMessage& d : batch.data) data_bytes += d.payload.size();
+  {
+    absl::MutexLock lock(&mu_);
+    stats_.data_records_sent += batch.data.size();
+    stats_.acks_sent += batch.ack.has_value() ? 1 : 0;
+    stats_.heartbeats_sent += batch.heartbeat ? 1 : 0;
+  }
+  metrics_.data_records_sent->Add(static_cast<double>(batch.data.size()));
+  metrics_.data_bytes_sent->Add(static_cast<double>(data_bytes));
+  metrics_.wire_bytes_sent->Add(static_cast<double>(out.size()));
+  if (batch.ack.has_value()) metrics_.acks_sent->Increment();
+  if (batch.heartbeat) metrics_.heartbeats_sent->Increment();
+  return absl::OkStatus();
 }
 
 absl::Status Channel::status() const {
@@ -258,87 +395,60 @@ void Channel::WriterLoop() {
       absl::ToInt64Nanoseconds(options_.heartbeat_interval);
   int64_t next_heartbeat_ns = Now();  // the peer hears from us at once
   while (true) {
-    out.clear();
-    std::vector<DataMessage> batch;
-    std::optional<SequenceNumber> ack;
-    std::optional<CloseNotice> close;
-    bool heartbeat = false;
+    Batch batch;
     bool stop = false;
+    absl::Status s;
     {
       absl::MutexLock lock(&mu_);
       auto work = [this]() {
         mu_.AssertReaderHeld();
-        return !status_.ok() || closing_ || !unsent_.empty() ||
-               ack_requested_ > ack_written_;
+        return !status_.ok() || closing_ || inline_write_error_ ||
+               handoff_.has_value() ||
+               (!writing_ &&
+                (!unsent_.empty() || ack_requested_ > ack_written_));
       };
       mu_.AwaitWithTimeout(
           absl::Condition(&work),
           absl::Nanoseconds(std::max<int64_t>(0, next_heartbeat_ns - Now())));
-      if (!status_.ok()) {
+      // An inline write in progress finishes first (one writer at a time),
+      // or hands its rest over.
+      auto role_free = [this]() {
+        mu_.AssertReaderHeld();
+        return !writing_ || handoff_.has_value();
+      };
+      mu_.Await(absl::Condition(&role_free));
+      if (handoff_.has_value()) {
+        out = std::move(*handoff_);
+        handoff_.reset();
+        writing_ = true;  // still: it passed to this thread
+      } else if (inline_write_error_) {
+        s = *inline_write_error_;
+      } else if (!status_.ok()) {
         // The channel ended: queued DATA is dropped; the reason goes to the
         // peer if the end is our decision.
-        close = std::move(close_to_send_);
+        batch.close = std::move(close_to_send_);
         close_to_send_.reset();
         stop = true;
       } else {
-        // Acknowledgements first: the peer's outputs wait for them.
-        if (ack_requested_ > ack_written_) {
-          ack = ack_requested_;
-          ack_written_ = ack_requested_;
-        }
-        // Recorded as written before the write, so that an ACK racing back
-        // is never taken for an acknowledgement of unsent data.
-        const int64_t now = Now();
-        size_t bytes = 0;
-        while (!unsent_.empty() &&
-               (batch.empty() ||
-                bytes + unsent_.front().payload.size() <= kWriteBatchBytes)) {
-          DataMessage& d = unsent_.front();
-          bytes += d.payload.size();
-          in_flight_.push_back({.sequence = d.sequence,
-                                .bytes = d.payload.size(),
-                                .written_ns = now});
-          last_written_ = d.sequence;
-          batch.push_back(std::move(d));
-          unsent_.pop_front();
-        }
+        Gather(batch);
         if (Now() >= next_heartbeat_ns) {
-          heartbeat = true;
+          batch.heartbeat = true;
           next_heartbeat_ns = Now() + interval_ns;
         }
         if (closing_ && unsent_.empty()) {
-          close = CloseNotice{.code = absl::StatusCode::kCancelled,
-                              .reason = close_reason_};
+          batch.close = CloseNotice{.code = absl::StatusCode::kCancelled,
+                                    .reason = close_reason_};
           stop = true;
         }
       }
+      if (s.ok()) writing_ = true;
     }
-
-    absl::Status s;
-    if (ack.has_value()) s = encoder_.AppendAck(*ack, out);
-    for (const DataMessage& d : batch) {
-      if (s.ok()) s = encoder_.AppendData(d.sequence, d.payload, out);
-    }
-    // After the DATA, so that its counters match what the peer has read.
-    if (s.ok() && heartbeat) s = encoder_.AppendHeartbeat(Now(), out);
-    if (s.ok() && close.has_value()) s = encoder_.AppendClose(*close, out);
-    if (s.ok() && !out.empty()) {
-      // Counted before the write: the peer's ACK may come back before this
-      // thread runs again, and nobody must see an ACK of uncounted data.
-      size_t data_bytes = 0;
-      for (const DataMessage& d : batch) data_bytes += d.payload.size();
-      {
-        absl::MutexLock lock(&mu_);
-        stats_.data_records_sent += batch.size();
-        stats_.acks_sent += ack.has_value() ? 1 : 0;
-        stats_.heartbeats_sent += heartbeat ? 1 : 0;
-      }
-      metrics_.data_records_sent->Add(static_cast<double>(batch.size()));
-      metrics_.data_bytes_sent->Add(static_cast<double>(data_bytes));
-      metrics_.wire_bytes_sent->Add(static_cast<double>(out.size()));
-      if (ack.has_value()) metrics_.acks_sent->Increment();
-      if (heartbeat) metrics_.heartbeats_sent->Increment();
-      s = transport_->Write(out);
+    if (s.ok()) {
+      // A handed-over rest goes first, alone: the loop comes round for more.
+      s = out.empty() ? WriteBatch(batch, out) : transport_->Write(out);
+      out.clear();
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
     }
     if (!s.ok()) {
       absl::MutexLock lock(&mu_);
@@ -379,9 +489,20 @@ void Channel::ReaderLoop() {
              /*tell_peer=*/true);
         return false;
       }
-      if (!m->has_value()) return true;
+      if (!m->has_value()) break;
       if (!Handle(std::move(**m))) return false;
     }
+    // One ACK for what this read brought, written here if nobody writes.
+    if (!options_.ack_on_receipt) return true;
+    Batch batch;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!status_.ok()) return true;
+      AckReceived();
+      if (!ClaimInline(batch)) return true;
+    }
+    WriteInline(batch);
+    return true;
   };
   // The handshake may have left whole records in the decoder: they come
   // before anything read from now on.
@@ -463,6 +584,8 @@ bool Channel::HandleData(DataMessage data) {
   }
   unacked_in_.push_back({.sequence = data.sequence, .bytes = size});
   unacked_in_bytes_ += size;
+  last_received_ = data.sequence;
+  received_bytes_ += size;
   received_.push_back(std::move(data));
   ++stats_.data_records_received;
   metrics_.data_records_received->Increment();

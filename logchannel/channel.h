@@ -18,7 +18,16 @@
 // Receiving: Receive returns the next DATA payload in order; Ack(n) tells the
 // peer that everything up to n was processed. The peer may not send more
 // than our receive window beyond what we acknowledged, so an unacknowledging
-// receiver stalls its sender instead of growing memory.
+// receiver stalls its sender instead of growing memory. With ack_on_receipt
+// the reader acknowledges records as they arrive, while no more than the
+// receive window waits for Receive; beyond that, acknowledgements wait for
+// Receive to take records (memory stays within twice the window).
+//
+// Latency: a record or an ACK is written by the thread that produced it
+// (Send's caller, or the reader for an ACK on receipt) when no write is in
+// progress and little is in flight, so that it does not wait for the writer
+// thread to be scheduled; otherwise the writer thread takes it. Either way
+// one thread writes at a time, in order.
 //
 // Ending: a peer that disconnects, sends garbage, fails authentication or
 // breaks the protocol (a record out of sequence, an ACK of unsent data, ...)
@@ -29,7 +38,8 @@
 // what is queued.
 //
 // Thread ownership: every method may be called from any thread. on_ack runs
-// on the reader thread.
+// on the reader thread. Send and Ack may write to the transport themselves
+// (a short write: see Latency).
 #ifndef FTVM_LOGCHANNEL_CHANNEL_H_
 #define FTVM_LOGCHANNEL_CHANNEL_H_
 
@@ -75,6 +85,10 @@ struct ChannelOptions {
   uint64_t send_buffer_bytes = uint64_t{64} << 20;
   // Unacknowledged DATA payload bytes we accept from the peer.
   uint64_t receive_window_bytes = uint64_t{256} << 20;
+  // Acknowledge DATA when it arrives (see Receiving) rather than when the
+  // owner calls Ack: for a receiver whose holding the record is what the
+  // sender waits for (the FT secondary).
+  bool ack_on_receipt = false;
   absl::Duration heartbeat_interval = absl::Milliseconds(100);
   absl::Duration handshake_timeout = absl::Seconds(10);
   // How long Close (and the destructor) wait for queued records and the
@@ -178,10 +192,37 @@ class Channel {
     size_t bytes = 0;
   };
 
+  // What one transport write carries, gathered under mu_ by the holder of
+  // the write role.
+  struct Batch {
+    std::optional<SequenceNumber> ack;
+    std::vector<DataMessage> data;
+    bool heartbeat = false;
+    std::optional<CloseNotice> close;
+  };
+
   Channel(std::unique_ptr<Transport> transport, ChannelOptions options,
           HandshakeResult handshake, SessionEncoder encoder,
           SessionDecoder decoder);
   void Start();
+  // Moves the due ACK and up to a batch of unsent DATA into `batch`.
+  void Gather(Batch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes the write role for the calling thread if it is free, the channel
+  // runs and there is something to write that cannot block for long; then
+  // gathers it into `batch`. WriteInline must follow, without mu_.
+  bool ClaimInline(Batch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteInline(const Batch& batch) ABSL_LOCKS_EXCLUDED(mu_);
+  // Seals `batch` into `out` and counts it (the caller holds the role).
+  absl::Status Seal(const Batch& batch, std::vector<uint8_t>& out)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Seals `batch` and writes it, blocking (the caller holds the role).
+  absl::Status WriteBatch(const Batch& batch, std::vector<uint8_t>& out)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // ack_on_receipt: acknowledges what was received while the records
+  // waiting for Receive fit in the window.
+  void AckReceived() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetAckRequested(SequenceNumber sequence)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WriterLoop();
   void ReaderLoop();
   // Handles one message from the peer; false if it ended the channel.
@@ -205,7 +246,7 @@ class Channel {
   Clock* const clock_;
   std::unique_ptr<metrics::Registry> own_metrics_;  // when none was given
   const ChannelMetrics metrics_;
-  SessionEncoder encoder_;  // writer thread
+  SessionEncoder encoder_;  // the holder of the write role
   SessionDecoder decoder_;  // reader thread
 
   mutable absl::Mutex mu_;
@@ -215,6 +256,13 @@ class Channel {
   std::string close_reason_ ABSL_GUARDED_BY(mu_);
   bool writer_done_ ABSL_GUARDED_BY(mu_) = false;
   bool reader_done_ ABSL_GUARDED_BY(mu_) = false;
+  // The write role: one thread at a time seals and writes records.
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  // A write made inline failed; the writer thread ends the channel with it.
+  std::optional<absl::Status> inline_write_error_ ABSL_GUARDED_BY(mu_);
+  // What an inline write left for the writer thread (the transport was
+  // full); the write role passes with it.
+  std::optional<std::vector<uint8_t>> handoff_ ABSL_GUARDED_BY(mu_);
   // Sending side.
   SequenceNumber last_assigned_ ABSL_GUARDED_BY(mu_);
   SequenceNumber last_written_ ABSL_GUARDED_BY(mu_);
@@ -227,6 +275,8 @@ class Channel {
   std::deque<Unacked> unacked_in_ ABSL_GUARDED_BY(mu_);
   uint64_t unacked_in_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   SequenceNumber last_delivered_ ABSL_GUARDED_BY(mu_);
+  SequenceNumber last_received_ ABSL_GUARDED_BY(mu_);
+  uint64_t received_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // waiting for Receive
   SequenceNumber ack_requested_ ABSL_GUARDED_BY(mu_);
   SequenceNumber ack_written_ ABSL_GUARDED_BY(mu_);
   // Liveness and counters.

@@ -39,6 +39,23 @@ class Pipe {
     return absl::OkStatus();
   }
 
+  absl::StatusOr<size_t> TryWrite(std::span<const uint8_t> bytes,
+                                  const std::string& who) {
+    absl::MutexLock lock(&mu_);
+    if (writer_gone_) {
+      return absl::CancelledError(absl::StrCat(who, ": shut down"));
+    }
+    if (reader_gone_) {
+      return absl::UnavailableError(
+          absl::StrCat(who, ": the peer closed the connection"));
+    }
+    const size_t n =
+        std::min(bytes.size(), capacity_ - std::min(capacity_, data_.size()));
+    data_.insert(data_.end(), bytes.begin(), bytes.begin() + n);
+    if (n > 0) cv_.SignalAll();
+    return n;
+  }
+
   absl::StatusOr<size_t> Read(std::span<uint8_t> buf, absl::Time deadline,
                               const std::string& who) {
     FT_CHECK(!buf.empty()) << "Read into an empty buffer";
@@ -92,6 +109,9 @@ class InProcTransport : public Transport {
 
   absl::Status Write(std::span<const uint8_t> bytes) override {
     return out_->Write(bytes, name_);
+  }
+  absl::StatusOr<size_t> TryWrite(std::span<const uint8_t> bytes) override {
+    return out_->TryWrite(bytes, name_);
   }
   absl::StatusOr<size_t> Read(std::span<uint8_t> buf,
                               absl::Time deadline) override {

@@ -262,16 +262,19 @@ absl::StatusOr<std::unique_ptr<TcpTransport>> TcpTransport::FromConnectedSocket(
       absl::StrCat("tcp ", Format(local), " -> ", Format(peer))));
 }
 
-absl::Status TcpTransport::Write(std::span<const uint8_t> bytes) {
-  while (!bytes.empty()) {
+absl::StatusOr<size_t> TcpTransport::Send(std::span<const uint8_t> bytes,
+                                          int flags) {
+  size_t sent = 0;
+  while (sent < bytes.size()) {
     if (shut_.load()) {
       return absl::CancelledError(absl::StrCat(description_, ": shut down"));
     }
-    const ssize_t n =
-        ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    const ssize_t n = ::send(fd_.get(), bytes.data() + sent,
+                             bytes.size() - sent, MSG_NOSIGNAL | flags);
     if (n < 0) {
       const int err = errno;
       if (err == EINTR) continue;
+      if (err == EAGAIN || err == EWOULDBLOCK) break;  // only with DONTWAIT
       if (shut_.load()) {
         return absl::CancelledError(absl::StrCat(description_, ": shut down"));
       }
@@ -280,9 +283,17 @@ absl::Status TcpTransport::Write(std::span<const uint8_t> bytes) {
       }
       return Annotate(ErrnoStatus(err, "send"), description_);
     }
-    bytes = bytes.subspan(static_cast<size_t>(n));
+    sent += static_cast<size_t>(n);
   }
-  return absl::OkStatus();
+  return sent;
+}
+
+absl::Status TcpTransport::Write(std::span<const uint8_t> bytes) {
+  return Send(bytes, 0).status();
+}
+
+absl::StatusOr<size_t> TcpTransport::TryWrite(std::span<const uint8_t> bytes) {
+  return Send(bytes, MSG_DONTWAIT);
 }
 
 absl::StatusOr<size_t> TcpTransport::Read(std::span<uint8_t> buf,

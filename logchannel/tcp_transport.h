@@ -63,6 +63,7 @@ class TcpTransport : public Transport {
   ~TcpTransport() override = default;
 
   absl::Status Write(std::span<const uint8_t> bytes) override;
+  absl::StatusOr<size_t> TryWrite(std::span<const uint8_t> bytes) override;
   absl::StatusOr<size_t> Read(std::span<uint8_t> buf,
                               absl::Time deadline) override;
   void ShutdownWrite() override;
@@ -76,6 +77,8 @@ class TcpTransport : public Transport {
  private:
   TcpTransport(UniqueFd fd, std::string description)
       : fd_(std::move(fd)), description_(std::move(description)) {}
+  // Sends until done, or (with MSG_DONTWAIT in `flags`) the socket is full.
+  absl::StatusOr<size_t> Send(std::span<const uint8_t> bytes, int flags);
 
   UniqueFd fd_;
   const std::string description_;

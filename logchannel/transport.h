@@ -9,7 +9,8 @@
 // one (the primary connects). Both hand over a connected Transport.
 //
 // Thread ownership: a Transport is used by at most one reading thread and one
-// writing thread at a time (the Channel's reader and writer threads);
+// writing thread at a time (the Channel's reader, and whichever thread holds
+// its write role);
 // Shutdown and Describe may be called from any thread.
 #ifndef FTVM_LOGCHANNEL_TRANSPORT_H_
 #define FTVM_LOGCHANNEL_TRANSPORT_H_
@@ -33,6 +34,14 @@ class Transport {
   // Writes all of `bytes`, blocking while the transport has no room. Errors:
   // Unavailable when the peer is gone, Cancelled after Shutdown.
   virtual absl::Status Write(std::span<const uint8_t> bytes) = 0;
+
+  // Writes what the transport takes at once, without blocking: how many
+  // bytes of `bytes` (possibly 0; the caller writes the rest later, first).
+  // Errors as Write's. The default takes nothing, leaving every write to
+  // Write.
+  virtual absl::StatusOr<size_t> TryWrite(std::span<const uint8_t> /*bytes*/) {
+    return 0;
+  }
 
   // Reads between 1 and buf.size() bytes (buf must not be empty), blocking
   // until some arrive or `deadline` passes (absl::InfiniteFuture() blocks

@@ -21,14 +21,26 @@ class FtPrimary::Sink : public replay::ByteSink {
   absl::Status Write(std::span<const uint8_t> bytes) override {
     while (!bytes.empty() && !owner_->lost_.load()) {
       const size_t n = std::min(bytes.size(), logchannel::kMaxDataBytes);
+      // Where the record ends in the stream is known before its
+      // acknowledgement can arrive (numbers run 1, 2, ... from this sink).
+      const uint64_t sequence = owner_->last_sent_.load() + 1;
+      {
+        absl::MutexLock lock(&owner_->ends_mu_);
+        owner_->record_ends_.push_back(
+            {.sequence = sequence, .end = owner_->log_bytes_.load() + n});
+      }
       absl::StatusOr<logchannel::SequenceNumber> seq =
           owner_->channel_->Send(bytes.first(n));
+      if (seq.ok() && seq->value() != sequence) {
+        seq = absl::InternalError(absl::StrCat("the channel numbered record ",
+                                               sequence, " as ", seq->value()));
+      }
       if (!seq.ok()) {
         owner_->Lose(
             absl::StrCat("sending the log failed: ", seq.status().message()));
         break;
       }
-      owner_->last_sent_.store(seq->value());
+      owner_->last_sent_.store(sequence);
       owner_->log_bytes_.fetch_add(n);
       owner_->log_sends_.fetch_add(1);
       bytes = bytes.subspan(n);
@@ -49,8 +61,20 @@ FtPrimary::FtPrimary(std::unique_ptr<logchannel::Channel> channel,
     : options_(options),
       channel_(std::move(channel)),
       hold_(OutputHold::Options{
-          .logged_up_to = [this] { return last_sent_.load(); },
+          .logged_up_to = [this] { return recorder_->logged_bytes(); },
           .metrics = options.metrics}) {}
+
+void FtPrimary::Acknowledged(uint64_t sequence) {
+  uint64_t end = 0;
+  {
+    absl::MutexLock lock(&ends_mu_);
+    while (!record_ends_.empty() && record_ends_.front().sequence <= sequence) {
+      end = record_ends_.front().end;
+      record_ends_.pop_front();
+    }
+  }
+  if (end != 0) hold_.Acknowledged(end);
+}
 
 absl::StatusOr<std::unique_ptr<FtPrimary>> FtPrimary::Connect(
     logchannel::Connector& connector, const replay::LogHeader& header,
@@ -82,7 +106,7 @@ absl::StatusOr<std::unique_ptr<FtPrimary>> FtPrimary::Start(
   // long as the channel, set before the first DATA record (the header).
   auto holder = std::make_shared<std::atomic<FtPrimary*>>(nullptr);
   co.on_ack = [holder](logchannel::SequenceNumber seq) {
-    if (FtPrimary* self = holder->load()) self->hold_.Acknowledged(seq.value());
+    if (FtPrimary* self = holder->load()) self->Acknowledged(seq.value());
   };
   FT_ASSIGN_OR_RETURN(std::unique_ptr<logchannel::Channel> channel,
                       logchannel::Channel::Open(std::move(transport), co));
@@ -184,7 +208,7 @@ absl::Status FtPrimary::Finish(absl::Duration timeout) {
 FtPrimary::Stats FtPrimary::stats() const {
   Stats s{.log_bytes = log_bytes_.load(),
           .log_sends = log_sends_.load(),
-          .acked = hold_.acked(),
+          .acked_bytes = hold_.acked(),
           .channel = channel_->stats(),
           .outputs = hold_.stats(),
           .protected_now = !lost_.load()};

@@ -16,6 +16,7 @@
 #define FTVM_PRIMARY_FT_PRIMARY_H_
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <string>
 #include <thread>
@@ -53,7 +54,7 @@ class FtPrimary {
   struct Stats {
     uint64_t log_bytes = 0;
     uint64_t log_sends = 0;
-    uint64_t acked = 0;
+    uint64_t acked_bytes = 0;  // of the log stream
     logchannel::ChannelStats channel;
     OutputHold::Stats outputs;
     bool protected_now = false;
@@ -82,8 +83,8 @@ class FtPrimary {
   absl::Status Finish(absl::Duration timeout);
 
   bool is_protected() const { return !lost_.load(); }
-  // The secondary's cumulative acknowledgement of the log.
-  uint64_t acked() const { return hold_.acked(); }
+  // How much of the log stream (bytes) the secondary acknowledged.
+  uint64_t acked_bytes() const { return hold_.acked(); }
   Stats stats() const;
   std::string PeerDescription() const { return channel_->Describe(); }
 
@@ -94,6 +95,9 @@ class FtPrimary {
   // The secondary is gone: release outputs, stop sending, say so once.
   void Lose(const std::string& why);
   void Watch();
+  // The channel's acknowledgement of record `sequence`, on its reader
+  // thread: the held outputs whose log it covers go out.
+  void Acknowledged(uint64_t sequence);
 
   const PrimaryOptions options_;
   std::unique_ptr<logchannel::Channel> channel_;
@@ -103,6 +107,13 @@ class FtPrimary {
   std::atomic<uint64_t> last_sent_{0};
   std::atomic<uint64_t> log_bytes_{0};
   std::atomic<uint64_t> log_sends_{0};
+  // Where each unacknowledged record ends in the log stream.
+  struct RecordEnd {
+    uint64_t sequence = 0;
+    uint64_t end = 0;
+  };
+  absl::Mutex ends_mu_;
+  std::deque<RecordEnd> record_ends_ ABSL_GUARDED_BY(ends_mu_);
   mutable absl::Mutex mu_;
   std::string lost_reason_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -45,11 +45,11 @@ void OutputHold::Hold(uint32_t stream, bool is_output,
   ReleaseDue();
 }
 
-void OutputHold::Acknowledged(uint64_t sequence) {
+void OutputHold::Acknowledged(uint64_t bytes) {
   {
     absl::MutexLock lock(&mu_);
-    if (sequence <= acked_) return;
-    acked_ = sequence;
+    if (bytes <= acked_) return;
+    acked_ = bytes;
   }
   ReleaseDue();
 }

@@ -2,8 +2,10 @@
 // and every disk write it issues waits here until the secondary has
 // acknowledged the log up to (and including) its output marker; only then
 // does it reach the TAP or the image. The guest keeps running meanwhile.
-// Requests that are not outputs (disk reads) wait behind the earlier
-// outputs of their device, so a read sees the writes before it.
+// Requests that are not outputs (disk reads and flushes) wait behind the
+// earlier outputs of their device, so a read sees the writes before it.
+// The log is counted in bytes of the log stream: an output needs the
+// stream's length just after its marker, whichever record carries it.
 //
 // When the secondary is lost, Unprotect releases everything held and lets
 // later outputs through at once: the VM keeps running, unprotected.
@@ -33,8 +35,8 @@ namespace ft::primary {
 class OutputHold : public vmm::OutputGate {
  public:
   struct Options {
-    // The log sequence number that covers everything logged so far (called
-    // on the vCPU thread right after the output's marker was flushed).
+    // The log stream's length so far, in bytes (called on the vCPU thread
+    // right after the output's marker was logged; it may go out later).
     std::function<uint64_t()> logged_up_to;
     metrics::Registry* metrics = nullptr;  // optional
   };
@@ -54,8 +56,8 @@ class OutputHold : public vmm::OutputGate {
 
   void Hold(uint32_t stream, bool is_output,
             std::function<void()> release) override;
-  // The secondary has the log up to `sequence` (cumulative).
-  void Acknowledged(uint64_t sequence);
+  // The secondary has the first `bytes` of the log stream.
+  void Acknowledged(uint64_t bytes);
   // From now on nothing waits for the secondary.
   void Unprotect();
   // Waits for a release in progress, then drops what is still held and

@@ -33,6 +33,7 @@ absl::StatusOr<std::unique_ptr<Recorder>> Recorder::Create(
 
 void Recorder::Flush() {
   last_flush_ = absl::Now();
+  output_unflushed_ = false;
   if (error_.ok()) error_ = writer_.Flush();
 }
 
@@ -70,7 +71,9 @@ void Recorder::OnOutput(vmm::OutputKind kind, uint32_t device,
                       .length = bytes.size(),
                       .hash = OutputHash(bytes)});
   outputs_.fetch_add(1, std::memory_order_relaxed);
-  if (flush_promptly_) Flush();
+  // Flushed before the guest runs on (BeforeEntry), with the exit's other
+  // outputs.
+  output_unflushed_ = flush_promptly_;
 }
 
 absl::Status Recorder::TakeCheckpoint(vmm::ExecutionContext& ctx) {
@@ -102,7 +105,8 @@ absl::Status Recorder::BeforeEntry(vmm::ExecutionContext& ctx,
     // position) may only be delivered at a position, so this point becomes
     // one (a replayer cannot stop here by itself).
     if (!ctx.HasQueuedEvents() && !ctx.HasDeferredInterrupt()) {
-      return absl::OkStatus();
+      if (output_unflushed_) Flush();
+      return error_;
     }
     FT_RETURN_IF_ERROR(TakeCheckpoint(ctx));
   } else if (digest_interval_ > absl::ZeroDuration() &&
@@ -118,8 +122,8 @@ absl::Status Recorder::BeforeEntry(vmm::ExecutionContext& ctx,
         .at = at_, .source = e.source, .kind = e.kind, .data = e.data});
   });
   events_.fetch_add(n, std::memory_order_relaxed);
-  if (max_flush_delay_ != absl::InfiniteDuration() &&
-      absl::Now() - last_flush_ >= max_flush_delay_) {
+  if (output_unflushed_ || (max_flush_delay_ != absl::InfiniteDuration() &&
+                            absl::Now() - last_flush_ >= max_flush_delay_)) {
     Flush();
   }
   return error_;

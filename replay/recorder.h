@@ -50,9 +50,10 @@ class Recorder : public vmm::ExecutionHooks {
   // How a streaming recorder (the FT primary's) pushes the log out.
   struct StreamOptions {
     absl::Duration digest_interval = absl::ZeroDuration();
-    // Flush after every output marker (the output waits for the log up to
-    // it, so it must not wait for a batch to fill), every checkpoint, and
-    // when the guest halts.
+    // Flush before the guest runs on after an exit that produced outputs
+    // (each waits for the log up to its marker, so it must not wait for a
+    // batch to fill; one flush covers all of an exit's outputs), after
+    // every checkpoint, and when the guest halts.
     bool flush_promptly = false;
     // At a position, flush if the last flush is older than this.
     absl::Duration max_flush_delay = absl::InfiniteDuration();
@@ -73,6 +74,11 @@ class Recorder : public vmm::ExecutionHooks {
 
   // The log's state after OnFinish: OK, or the first write error.
   absl::Status status() const { return error_; }
+  // The log stream's length in bytes, up to the last entry logged (flushed
+  // or not); any thread.
+  uint64_t logged_bytes() const {
+    return log_bytes_.load(std::memory_order_relaxed);
+  }
   Stats stats() const;
 
  private:
@@ -91,7 +97,8 @@ class Recorder : public vmm::ExecutionHooks {
   const absl::Duration max_flush_delay_;
   absl::Time last_flush_ = absl::Now();
   absl::Time next_digest_ = absl::InfinitePast();
-  LogPosition at_;  // the current position
+  LogPosition at_;                 // the current position
+  bool output_unflushed_ = false;  // an output marker waits for a flush
   absl::Status error_;
   std::atomic<uint64_t> clock_reads_{0}, events_{0}, checkpoints_{0},
       checkpoint_pages_{0}, outputs_{0}, digests_{0}, log_bytes_{0};

@@ -86,15 +86,24 @@ absl::StatusOr<std::unique_ptr<FtSecondary>> FtSecondary::Accept(
 absl::StatusOr<std::unique_ptr<FtSecondary>> FtSecondary::Start(
     std::unique_ptr<logchannel::Transport> transport,
     const SecondaryOptions& options) {
-  FT_ASSIGN_OR_RETURN(std::unique_ptr<logchannel::Channel> channel,
-                      logchannel::Channel::Open(
-                          std::move(transport),
-                          {.role = logchannel::Role::kSecondary,
-                           .shared_secret = options.shared_secret,
-                           .security = options.security,
-                           .heartbeat_interval = options.heartbeat_interval,
-                           .metrics = options.metrics,
-                           .name = "secondary"}));
+  FT_ASSIGN_OR_RETURN(
+      std::unique_ptr<logchannel::Channel> channel,
+      logchannel::Channel::Open(
+          std::move(transport),
+          {.role = logchannel::Role::kSecondary,
+           .shared_secret = options.shared_secret,
+           .security = options.security,
+           // The channel may hold twice its window more.
+           .receive_window_bytes = std::max<uint64_t>(
+               options.max_buffered_bytes / 4, logchannel::kMaxDataBytes),
+           // Held in memory is what the primary's outputs
+           // wait for: acknowledged by the channel's reader
+           // as records arrive. (Acknowledging after the
+           // replay would tie output latency to its speed.)
+           .ack_on_receipt = true,
+           .heartbeat_interval = options.heartbeat_interval,
+           .metrics = options.metrics,
+           .name = "secondary"}));
   return std::unique_ptr<FtSecondary>(
       new FtSecondary(std::move(channel), options));
 }
@@ -139,10 +148,6 @@ void FtSecondary::Receive() {
       if (lag_bytes_ != nullptr) lag_bytes_->Set(buffered_);
     }
     received_.fetch_add(n);
-    // Held in memory here: the primary may release the outputs this log
-    // precedes. (Acknowledging only after the replay would tie the
-    // primary's output latency to the replay's speed.)
-    if (!channel_->Ack(data->sequence).ok()) continue;  // ends next round
   }
 }
 

@@ -40,8 +40,9 @@ struct SecondaryOptions {
   absl::Duration accept_timeout = absl::Minutes(5);
   absl::Duration heartbeat_interval = absl::Milliseconds(100);
   // Log received but not yet replayed, held in memory; past this the
-  // secondary stops taking records (and so acknowledging), which stalls the
-  // primary instead of growing without bound.
+  // secondary stops taking records, and soon stops acknowledging them,
+  // which stalls the primary instead of growing without bound (all told at
+  // most 1.5 times this, or twice kMaxDataBytes more).
   uint64_t max_buffered_bytes = uint64_t{256} << 20;
   // The guest kernel, if not at the path the primary recorded.
   std::string kernel_path;

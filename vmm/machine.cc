@@ -112,9 +112,10 @@ class HookedBlockBackend : public BlockBackend {
       inner_->Submit(std::move(request));
       return;
     }
-    // A flush must not overtake the writes it covers: it waits like one.
-    gate_->Hold(DiskStream(device_),
-                /*is_output=*/write || request.op == BlockRequest::Op::kFlush,
+    // Only a write is an output. A flush changes no data the secondary
+    // could disagree with: it waits behind the writes before it (their
+    // stream keeps its order), not for an acknowledgement of its own.
+    gate_->Hold(DiskStream(device_), /*is_output=*/write,
                 [inner = inner_.get(),
                  held = std::make_shared<BlockRequest>(std::move(request))] {
                   inner->Submit(std::move(*held));

@@ -21,8 +21,8 @@ class OutputGate {
 
   // Runs `release` once every earlier Hold of `stream` has run and, if
   // `is_output`, once what the hooks logged so far is safe. Requests that
-  // are not outputs themselves (a disk read) still wait behind the outputs
-  // of their stream, so they see what was written before them.
+  // are not outputs themselves (a disk read or flush) still wait behind the
+  // outputs of their stream, so they see what was written before them.
   virtual void Hold(uint32_t stream, bool is_output,
                     std::function<void()> release) = 0;
 };

@@ -138,13 +138,14 @@ void PrintRecordStats(const replay::Recorder::Stats& rs) {
 void PrintFtStats(const primary::FtPrimary::Stats& s) {
   std::fprintf(
       stderr,
-      "ftvm: stats ft protected=%d log_bytes=%llu log_sends=%llu acked=%llu "
+      "ftvm: stats ft protected=%d log_bytes=%llu log_sends=%llu "
+      "acked_bytes=%llu "
       "outputs_held=%llu outputs_waiting=%llu hold_total_us=%lld "
       "hold_max_us=%lld backpressure_stalls=%llu backpressure_us=%lld "
       "heartbeats_received=%llu\n",
       s.protected_now ? 1 : 0, static_cast<unsigned long long>(s.log_bytes),
       static_cast<unsigned long long>(s.log_sends),
-      static_cast<unsigned long long>(s.acked),
+      static_cast<unsigned long long>(s.acked_bytes),
       static_cast<unsigned long long>(s.outputs.outputs_held),
       static_cast<unsigned long long>(s.outputs.waiting),
       static_cast<long long>(absl::ToInt64Microseconds(s.outputs.total_hold)),

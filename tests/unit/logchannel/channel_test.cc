@@ -215,6 +215,94 @@ TEST(ChannelTest, BackpressureFromThePeersReceiveWindow) {
   });
 }
 
+TEST(ChannelTest, AckOnReceiptAcknowledgesWithoutTheOwner) {
+  auto p_s = OpenInProc(
+      [](ChannelOptions&, ChannelOptions& so) { so.ack_on_receipt = true; });
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok());
+  for (int i = 1; i <= 50; ++i) ASSERT_TRUE((*p)->Send(Payload(300, i)).ok());
+  // Nobody on the secondary's side calls Receive or Ack.
+  ASSERT_TRUE((*p)->WaitAcked(SequenceNumber(50), In(absl::Seconds(10))).ok());
+  for (int i = 1; i <= 50; ++i) {
+    absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->payload, Payload(300, i));
+  }
+}
+
+TEST(ChannelTest, AckOnReceiptWaitsForReceiveBeyondTheWindow) {
+  auto p_s = OpenInProc([](ChannelOptions&, ChannelOptions& so) {
+    so.ack_on_receipt = true;
+    so.receive_window_bytes = 16384;
+  });
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok());
+  Channel& primary = **p;
+  Channel& secondary = **s;
+  std::atomic<int> sent{0};
+  TestThread sender(
+      [&] {
+        for (int i = 1; i <= 5; ++i) {
+          ASSERT_TRUE(primary.Send(Payload(6000, i)).ok());
+          sent = i;
+        }
+      },
+      [&] { primary.Close("test failed"); });
+  // Records 1-2 (12000 bytes waiting) are acknowledged on arrival; with 3
+  // it would be 18000 bytes, past the window: no more acknowledgements, so
+  // the sender gets 4 out (12000 unacknowledged) and waits with the 5th.
+  ASSERT_TRUE(Eventually([&] { return primary.acked() == SequenceNumber(2); }));
+  ASSERT_TRUE(Eventually([&] { return sent.load() == 4; }));
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(primary.acked(), SequenceNumber(2));
+  EXPECT_EQ(sent.load(), 4);
+  // Taking two records leaves 12000 bytes waiting: within the window.
+  for (int i = 1; i <= 2; ++i) {
+    ASSERT_TRUE(secondary.Receive(In(absl::Seconds(10))).ok());
+  }
+  ASSERT_TRUE(Eventually([&] { return primary.acked() >= SequenceNumber(4); }));
+  sender.Join();
+  for (int i = 3; i <= 5; ++i) {
+    absl::StatusOr<ReceivedData> r = secondary.Receive(In(absl::Seconds(10)));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->payload, Payload(6000, i));
+  }
+  ASSERT_TRUE(primary.WaitAcked(SequenceNumber(5), In(absl::Seconds(10))).ok());
+}
+
+// Through a small pipe, records are written partly by their sender (while
+// the pipe has room) and partly by the writer thread (the rest of a record
+// the pipe could not take): all arrive whole and in order.
+TEST(ChannelTest, InlineAndHandedOverWritesKeepTheOrder) {
+  auto p_s = OpenInProc(
+      [](ChannelOptions&, ChannelOptions& so) { so.ack_on_receipt = true; },
+      /*pipe_bytes=*/1024);
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok());
+  Channel& primary = **p;
+  Channel& secondary = **s;
+  constexpr int kRecords = 500;
+  TestThread sender(
+      [&] {
+        for (int i = 1; i <= kRecords; ++i) {
+          ASSERT_TRUE(primary.Send(Payload((i * 53) % 3000 + 1, i)).ok());
+        }
+      },
+      [&] { primary.Close("test failed"); });
+  for (int i = 1; i <= kRecords; ++i) {
+    absl::StatusOr<ReceivedData> r = secondary.Receive(In(absl::Seconds(10)));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->sequence.value(), uint64_t(i));
+    ASSERT_EQ(r->payload, Payload((i * 53) % 3000 + 1, i)) << "record " << i;
+  }
+  sender.Join();
+  ASSERT_TRUE(
+      primary.WaitAcked(SequenceNumber(kRecords), In(absl::Seconds(10))).ok());
+}
+
 TEST(ChannelTest, OneOversizedRecordStillFitsAnEmptyBuffer) {
   auto p_s = OpenInProc(
       [](ChannelOptions& po, ChannelOptions&) { po.send_buffer_bytes = 100; });

@@ -112,6 +112,32 @@ TEST(TcpTransportTest, RoundTripBothWays) {
   EXPECT_EQ(*n, 0u);
 }
 
+TEST(TcpTransportTest, TryWriteTakesWhatFitsWithoutBlocking) {
+  auto c_s = Connected();
+  auto& c = c_s.first;
+  auto& s = c_s.second;
+  // The peer does not read: the socket buffers fill, and TryWrite then
+  // takes less than offered (or nothing) instead of blocking.
+  const std::vector<uint8_t> chunk = Payload(1 << 20, 9);
+  std::vector<uint8_t> written;
+  bool short_write = false;
+  for (int i = 0; i < 256 && !short_write; ++i) {
+    absl::StatusOr<size_t> n = c->TryWrite(chunk);
+    ASSERT_TRUE(n.ok()) << n.status();
+    written.insert(written.end(), chunk.begin(), chunk.begin() + *n);
+    short_write = *n < chunk.size();
+  }
+  ASSERT_TRUE(short_write) << "256 MiB went into the socket without a stop";
+  // What it took arrives, in order.
+  c->ShutdownWrite();
+  std::vector<uint8_t> got(written.size());
+  ASSERT_TRUE(ReadExact(*s, got, In(absl::Seconds(30))).ok());
+  EXPECT_EQ(got, written);
+  // After a Shutdown, an error.
+  c->Shutdown();
+  EXPECT_TRUE(absl::IsCancelled(c->TryWrite(chunk).status()));
+}
+
 TEST(TcpTransportTest, Ipv6Loopback) {
   if (!IsLocalAddress("::1")) GTEST_SKIP() << "no ::1 on this host";
   auto c_s = Connected("::1");
