@@ -7,6 +7,14 @@
 #   - redis-benchmark (-c 50, SET/GET/INCR): requests/s and p50/p99 latency,
 #     FT (encrypted channel) vs plain, and FT plaintext vs FT encrypted (the
 #     cost of encryption);
+#   - the same with host 2 as a secondary whose replay runs elsewhere: an
+#     ack-only receiver (bench/channel_throughput --listen, which
+#     acknowledges on arrival as ftvm secondary does) instead of the
+#     replaying secondary. This machine has only 2 cores for the primary,
+#     the secondary and the client; this configuration shows what the
+#     primary and the Output Rule cost when the replay has a host of its
+#     own, as in a real deployment (the full pair's runs show the replay
+#     keeping up and matching);
 #   - compute: wall time, FT vs plain;
 #   - log bandwidth in Mbit/s per workload (the primary's log bytes over the
 #     run's wall time);
@@ -14,6 +22,12 @@
 #     DATA records for 5 s, each acknowledged on arrival) between the two
 #     FT addresses, encrypted and plaintext, against iperf3 (TCP) between
 #     the same addresses: channel/iperf3 and encrypted/plaintext.
+#   - where the CPU goes: CPU seconds per 1000 redis requests of the
+#     primary's (or plain) ftvm process, the secondary's, and the client's,
+#     FT vs plain. This machine has 2 cores for all three; on separate
+#     hosts the secondary's share would not slow the primary;
+#   - the Output Rule's cost per output: the mean hold of a packet or disk
+#     write, from the primary's statistics.
 # Every FT run must end with the secondary at the primary's final state
 # digest and zero divergences; a run that does not measures nothing.
 #
@@ -42,6 +56,29 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2)
 record() { echo "$2" >>"$dir/m.$1"; }   # record METRIC VALUE
 get() { median <"$dir/m.$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf "%.3f", a / b }'; }
+clk_tck=$(getconf CLK_TCK)
+# cpu_of PID: its user+system CPU seconds so far (0 if gone).
+cpu_of() { awk -v t="$clk_tck" '{ print ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# ftvm_pid ROLE: the ftvm process started with our secret (ROLE secondary)
+# or the one that runs the guest (ROLE vm).
+ftvm_pid() {
+  local pid
+  for pid in $(pgrep -x ftvm); do
+    [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = ftvm ] || continue
+    if grep -qa -- "secondary" "/proc/$pid/cmdline"; then
+      [ "$1" = secondary ] && grep -qa -- "$dir/secret" "/proc/$pid/cmdline" && echo "$pid"
+    elif grep -qa -- "$dir/disk.img" "/proc/$pid/cmdline"; then
+      [ "$1" = vm ] && echo "$pid"
+    fi
+  done | head -1
+}
+# receiver_pid: the ack-only receiver standing in for host 2's secondary.
+receiver_pid() {
+  local pid
+  for pid in $(pgrep -f -- "--listen $h2_ft:7400 --secret-file $dir/secret"); do
+    case "$(cat /proc/"$pid"/comm 2>/dev/null)" in channel_thr*) echo "$pid" ;; esac
+  done | head -1
+}
 wait_exit() {
   for _ in $(seq 1200); do
     if ! kill -0 "$1" 2>/dev/null; then wait "$1"; return $?; fi
@@ -54,18 +91,25 @@ wait_exit() {
 "$testnet" up -p "$p" -n 2 >/dev/null || die "test network"
 "$testnet" tap -p "$p" h1 vmtap0 || die "tap"
 
-# start_vm MODE CMDLINE: boots the guest plainly (plain) or as an FT pair
-# (ft, ftplain); sets vm= and sec=.
+# start_vm MODE CMDLINE: boots the guest plainly (plain), as an FT pair
+# (ft, ftplain), or FT with an ack-only host 2 (ftack); sets vm= and sec=.
 start_vm() {
   local mode=$1 cmdline=$2 ftopts=()
   truncate -s 0 "$dir/disk.img"; truncate -s 64M "$dir/disk.img"
   sec=""
-  if [ "$mode" != plain ]; then
+  if [ "$mode" = ftack ]; then
+    ns h2 "$channel_throughput" --listen "$h2_ft:7400" --secret-file "$dir/secret" \
+      >"$dir/sec.out" 2>"$dir/sec.err" &
+    sec=$!; pids="$pids $sec"
+    for _ in $(seq 100); do grep -q "listening on" "$dir/sec.err" 2>/dev/null && break; sleep 0.1; done
+  elif [ "$mode" != plain ]; then
     [ "$mode" = ftplain ] && ftopts=(--ft-plaintext)
     ns h2 "$ftvm" secondary --listen "$h2_ft:7400" --ft-secret-file "$dir/secret" \
       "${ftopts[@]}" >"$dir/sec.out" 2>"$dir/sec.err" &
     sec=$!; pids="$pids $sec"
     for _ in $(seq 100); do grep -q "waiting for the primary" "$dir/sec.err" 2>/dev/null && break; sleep 0.1; done
+  fi
+  if [ "$mode" != plain ]; then
     ns h1 "$ftvm" primary --ft-local "$h1_ft" --ft-peer "$h2_ft:7400" \
       --ft-secret-file "$dir/secret" "${ftopts[@]}" --stats --kernel "$kernel" \
       --mem 256M --disk "$dir/disk.img" --net tap=vmtap0 --cmdline "$cmdline" \
@@ -82,32 +126,53 @@ finish_vm() {
   local mode=$1 seconds=$2 workload=$3
   wait_exit "$vm" || die "ftvm ($mode) exited with $?: $(tail -5 "$dir/vm.out")"
   if [ "$mode" != plain ]; then
-    wait_exit "$sec" || die "secondary exited with $?: $(cat "$dir/sec.err")"
-    grep -q "^divergences: 0$" "$dir/sec.out" || die "secondary diverged"
-    grep -q "(as the primary's)" "$dir/sec.out" || die "no matching final digest"
+    wait_exit "$sec" || die "host 2 ($mode) exited with $?: $(cat "$dir/sec.err")"
     local bytes
     bytes=$(sed -n 's/.*stats ft .*log_bytes=\([0-9]*\).*/\1/p' "$dir/vm.out" | tail -1)
+    if [ "$mode" = ftack ]; then
+      # Host 2 received the whole log, once.
+      grep -q " bytes=$bytes " "$dir/sec.out" || die "the ack-only receiver got other bytes than the primary's $bytes: $(cat "$dir/sec.out")"
+    else
+      grep -q "^divergences: 0$" "$dir/sec.out" || die "secondary diverged"
+      grep -q "(as the primary's)" "$dir/sec.out" || die "no matching final digest"
+    fi
     record "mbit.$workload.$mode" "$(awk -v b="$bytes" -v s="$seconds" 'BEGIN { print b * 8 / 1e6 / s }')"
+    local held total
+    held=$(sed -n 's/.*stats ft .* outputs_held=\([0-9]*\).*/\1/p' "$dir/vm.out" | tail -1)
+    total=$(sed -n 's/.*stats ft .* hold_total_us=\([0-9]*\).*/\1/p' "$dir/vm.out" | tail -1)
+    [ "${held:-0}" -gt 0 ] && record "hold_us.$workload.$mode" "$(awk -v t="$total" -v n="$held" 'BEGIN { print t / n }')"
   fi
 }
 
 echo "ft_overhead: $reps interleaved runs per configuration, $requests requests per redis test"
 for i in $(seq "$reps"); do
-  for mode in plain ft ftplain; do
+  for mode in plain ft ftplain ftack; do
     start_vm "$mode" "workload=redis ip=$vm_ip/24"
     for _ in $(seq 300); do
       [ "$(ns cl redis-cli -h $vm_ip PING 2>/dev/null)" = PONG ] && break
       sleep 0.1
     done
+    vm_pid=$(ftvm_pid vm) sec_pid=""
+    [ "$mode" = ftack ] && sec_pid=$(receiver_pid)
+    [ "$mode" = ft ] || [ "$mode" = ftplain ] && sec_pid=$(ftvm_pid secondary)
+    [ -n "$vm_pid" ] && { [ "$mode" = plain ] || [ -n "$sec_pid" ]; } || die "cannot find the processes to account ($mode)"
+    vm_cpu0=$(cpu_of "$vm_pid") sec_cpu0=0
+    [ -n "$sec_pid" ] && sec_cpu0=$(cpu_of "$sec_pid")
+    : >"$dir/client.cpu"
     start=$(date +%s.%N)
     for t in SET GET INCR; do
-      line=$(ns cl redis-benchmark -h $vm_ip -c 50 -n "$requests" \
-        -t "${t,,}" --csv 2>/dev/null | grep "^\"$t\"")
+      # The client's CPU (bash's time covers the whole command's children).
+      line=$( { TIMEFORMAT='%U %S'; time ns cl redis-benchmark -h $vm_ip -c 50 -n "$requests" \
+        -t "${t,,}" --csv 2>/dev/null; } 2>>"$dir/client.cpu" | grep "^\"$t\"")
       [ -n "$line" ] || die "redis-benchmark $t ($mode) failed"
       IFS=, read -r _ rps _ _ p50 _ p99 _ <<<"$(tr -d '"' <<<"$line")"
       record "rps.$t.$mode" "$rps"; record "p50.$t.$mode" "$p50"; record "p99.$t.$mode" "$p99"
     done
     end=$(date +%s.%N)
+    per_k() { awk -v c="$1" -v n="$((3 * requests))" 'BEGIN { print c * 1000 / n }'; }
+    record "cpu.vm.$mode" "$(per_k "$(awk -v a="$vm_cpu0" -v b="$(cpu_of "$vm_pid")" 'BEGIN { print b - a }')")"
+    [ -n "$sec_pid" ] && record "cpu.sec.$mode" "$(per_k "$(awk -v a="$sec_cpu0" -v b="$(cpu_of "$sec_pid")" 'BEGIN { print b - a }')")"
+    record "cpu.client.$mode" "$(per_k "$(awk '{ s += $1 + $2 } END { print s }' "$dir/client.cpu")")"
     ns cl redis-cli -h $vm_ip SHUTDOWN >/dev/null 2>&1
     finish_vm "$mode" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" redis
   done
@@ -131,6 +196,26 @@ for t in SET GET INCR; do
     "$(get p50.$t.plain)" "$(get p50.$t.ft)" "$(get p99.$t.plain)" "$(get p99.$t.ft)"
 done
 echo "(target: at least 0.95 of plain throughput; VMware reported 0.94-0.99)"
+echo
+echo "redis-benchmark -c 50: FT with an ack-only host 2 (the replay on a host of its own) vs plain"
+printf "%-5s %10s %10s %7s %14s %14s\n" test "plain r/s" "FT r/s" ratio "p50 plain/FT" "p99 plain/FT"
+for t in SET GET INCR; do
+  printf "%-5s %10.0f %10.0f %7s %6s/%-7s %6s/%-7s\n" "$t" "$(get rps.$t.plain)" "$(get rps.$t.ftack)" \
+    "$(ratio "$(get rps.$t.ftack)" "$(get rps.$t.plain)")" \
+    "$(get p50.$t.plain)" "$(get p50.$t.ftack)" "$(get p99.$t.plain)" "$(get p99.$t.ftack)"
+done
+echo
+echo "where the CPU goes, CPU seconds per 1000 requests (2 cores for all of it here)"
+printf "%-8s %9s %9s %9s %9s\n" mode primary secondary client total
+for mode in plain ft ftack; do
+  sec=$( [ "$mode" = plain ] && echo 0 || get cpu.sec.$mode )
+  printf "%-8s %9.3f %9.3f %9.3f %9.3f\n" "$mode" "$(get cpu.vm.$mode)" "$sec" "$(get cpu.client.$mode)" \
+    "$(awk -v a="$(get cpu.vm.$mode)" -v b="$sec" -v c="$(get cpu.client.$mode)" 'BEGIN { print a + b + c }')"
+done
+echo "primary's own CPU per request, FT/plain: $(ratio "$(get cpu.vm.ft)" "$(get cpu.vm.plain)")"
+echo "primary's own CPU per request, FT with an ack-only host 2/plain: $(ratio "$(get cpu.vm.ftack)" "$(get cpu.vm.plain)")"
+printf "mean output hold (redis): FT %.0f us, FT with an ack-only host 2 %.0f us\n" \
+  "$(get hold_us.redis.ft)" "$(get hold_us.redis.ftack)"
 echo
 echo "the cost of encryption: FT plaintext channel vs FT encrypted"
 for t in SET GET INCR; do
