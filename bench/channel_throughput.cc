@@ -46,7 +46,6 @@ namespace ft::bench {
 namespace {
 
 constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
 constexpr char kName[] = "channel_throughput";
 constexpr char kChannelName[] = "bench";
 // The receiver gives up when no DATA arrives for this long: the sender sends
@@ -301,10 +300,11 @@ int RunSender(const Config& c) {
 }
 
 int Main(const std::vector<std::string>& args) {
-  std::string listen, connect, local, interface, secret_file;
+  std::string listen, connect, local;
+  // The same options as ftvm's, without the "ft-" (all here are FT's).
+  FtOptions ft{.prefix = ""};
   std::string seconds = "5";
   std::string accept_timeout = "1m";
-  bool plaintext = false;
   Config c;
   cli::ArgParser parser(
       "channel_throughput (--listen ADDR:PORT | --connect ADDR:PORT --local "
@@ -320,15 +320,7 @@ int Main(const std::vector<std::string>& args) {
                    "With --connect: this host's FT address, the connection's "
                    "source (required).",
                    &local);
-  parser.AddString("interface", "IFNAME",
-                   "Also bind the socket to this interface.", &interface);
-  parser.AddString("secret-file", "FILE",
-                   "The shared secret, as `ftvm --ft-secret-file` (required).",
-                   &secret_file);
-  parser.AddBool("plaintext",
-                 "Unencrypted (still authenticated) channel; both sides must "
-                 "say so.",
-                 &plaintext);
+  AddFtOptions(parser, &ft);
   parser.AddString("seconds", "N",
                    "With --connect: how long to send, in seconds.", &seconds);
   parser.AddSize("record-bytes",
@@ -338,21 +330,11 @@ int Main(const std::vector<std::string>& args) {
                    "With --listen: how long to wait for the sender.",
                    &accept_timeout);
   parser.AddEpilog(kEpilog);
-  absl::StatusOr<std::vector<std::string>> rest = parser.Parse(args);
-  if (parser.help_requested()) {
-    std::fputs(parser.Help().c_str(), stdout);
-    return 0;
-  }
+  int exit_code = 0;
+  if (!cli::ParseOptions(parser, kName, args, &exit_code)) return exit_code;
   auto usage = [](const std::string& why) {
-    std::fprintf(stderr, "%s: %s (see --help)\n", kName, why.c_str());
-    return kExitUsage;
+    return cli::UsageError(kName, why);
   };
-  if (!rest.ok()) {  // the message already points at --help
-    std::fprintf(stderr, "%s: %s\n", kName,
-                 std::string(rest.status().message()).c_str());
-    return kExitUsage;
-  }
-  if (!rest->empty()) return usage("unexpected argument '" + (*rest)[0] + "'");
   if (listen.empty() == connect.empty()) {
     return usage(
         "give exactly one of --listen ADDR:PORT or --connect ADDR:PORT");
@@ -365,7 +347,7 @@ int Main(const std::vector<std::string>& args) {
                  std::string(at.status().message()));
   }
   c.at = *at;
-  c.interface = interface;
+  c.interface = ft.interface;
   if (sender) {
     if (local.empty()) return usage("--connect needs --local ADDR");
     c.local = local;
@@ -387,14 +369,10 @@ int Main(const std::vector<std::string>& args) {
                    "' is not a positive duration (e.g. 30s)");
     }
   }
-  if (secret_file.empty()) return usage("--secret-file FILE is required");
-  absl::StatusOr<std::string> secret = ReadSecretFile(secret_file);
-  if (!secret.ok()) {
-    return usage("--secret-file: " + std::string(secret.status().message()));
-  }
+  absl::StatusOr<std::string> secret = ft.ReadSecret();
+  if (!secret.ok()) return cli::UsageError(kName, secret.status());
   c.secret = *secret;
-  c.security = plaintext ? logchannel::Security::kPlaintext
-                         : logchannel::Security::kEncrypted;
+  c.security = ft.security();
   return sender ? RunSender(c) : RunReceiver(c);
 }
 

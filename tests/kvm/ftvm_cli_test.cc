@@ -34,6 +34,44 @@ TEST(FtvmCliTest, RunHelpExplainsEveryOption) {
   }
 }
 
+TEST(FtvmCliTest, PrimaryAndSecondaryHelpExplainEveryOption) {
+  auto primary = Ftvm({"primary", "--help"});
+  EXPECT_EQ(primary.exit_code, 0);
+  for (const char* opt :
+       {"--ft-local ADDR", "--ft-peer ADDR:PORT", "--ft-secret-file FILE",
+        "--ft-interface IFNAME", "--ft-plaintext", "--peer-timeout DURATION",
+        "--metrics-file FILE", "--kernel FILE", "--kvm PATH",
+        "--log-level LEVEL", "mode 600", "Output", "Exit status"}) {
+    EXPECT_THAT(primary.out, HasSubstr(opt));
+  }
+  auto secondary = Ftvm({"secondary", "--help"});
+  EXPECT_EQ(secondary.exit_code, 0);
+  for (const char* opt :
+       {"--listen ADDR:PORT", "--ft-secret-file FILE", "--ft-interface IFNAME",
+        "--ft-plaintext", "--accept-timeout DURATION", "--metrics-file FILE",
+        "--kernel FILE", "--console", "--kvm PATH", "--log-level LEVEL",
+        "mode 600", "Exit status"}) {
+    EXPECT_THAT(secondary.out, HasSubstr(opt));
+  }
+}
+
+TEST(FtvmCliTest, FtUsageErrorsNameTheOption) {
+  auto no_secret = Ftvm({"secondary", "--listen", "198.19.0.12:7400"});
+  EXPECT_EQ(no_secret.exit_code, 2);
+  EXPECT_THAT(no_secret.err,
+              HasSubstr("ftvm secondary: --ft-secret-file FILE is required"));
+  auto missing = Ftvm({"primary", "--kernel", "x", "--ft-local", "198.19.0.11",
+                       "--ft-peer", "198.19.0.12:7400", "--ft-secret-file",
+                       "/nonexistent/secret"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err,
+              HasSubstr("ftvm primary: --ft-secret-file: secret file "
+                        "/nonexistent/secret"));
+  auto level = Ftvm({"secondary", "--log-level", "loud"});
+  EXPECT_EQ(level.exit_code, 2);
+  EXPECT_THAT(level.err, HasSubstr("ftvm secondary: --log-level:"));
+}
+
 TEST(FtvmCliTest, NoCommandIsAUsageError) {
   auto r = Ftvm({});
   EXPECT_EQ(r.exit_code, 2);

@@ -9,54 +9,24 @@
 # /dev/kvm, redis-tools.
 set -uo pipefail
 testnet="$1" ftvm="$2" kernel="$3"
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: network namespaces need root"; exit 77; }
-[ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo "SKIP: /dev/kvm is not usable"; exit 77; }
-command -v redis-benchmark >/dev/null || { echo "SKIP: redis-tools not installed"; exit 77; }
-p="fp$$"
-p="${p:0:8}"
-vm_ip=198.18.0.100
-h1_ft=198.19.0.11
-h2_ft=198.19.0.12
-dir=$(mktemp -d)
-fail=0
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_root; require_kvm; require_tool redis-benchmark redis-tools
+net_init fp dir
 vm="" sec=""
-cleanup() {
-  for pid in $vm $sec; do { pkill -P "$pid"; kill "$pid"; } 2>/dev/null; done
-  "$testnet" down -p "$p"
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-expect() {  # expect DESCRIPTION WANTED CMD...
-  local what=$1 want=$2; shift 2
-  local got
-  got=$("$@" 2>&1)
-  if [ "$got" = "$want" ]; then ok "$what"; else bad "$what: got '$got', want '$want'"; fi
-}
-cl() { "$testnet" exec -p "$p" cl "$@"; }
-wait_exit() {  # wait_exit PID -> its status (124 if it does not end in 60 s)
-  for _ in $(seq 600); do
-    if ! kill -0 "$1" 2>/dev/null; then wait "$1"; return $?; fi
-    sleep 0.1
-  done
-  return 124
-}
+trap 'net_cleanup $vm $sec' EXIT
 
-(umask 077; openssl rand -hex 32 >"$dir/secret"; openssl rand -hex 32 >"$dir/other")
-"$testnet" up -p "$p" -n 2 >/dev/null || exit 1
-"$testnet" tap -p "$p" h1 vmtap0 || exit 1
+new_secret "$dir/secret"
+new_secret "$dir/other"
+net_up
 truncate -s 64M "$dir/disk.img"
 
 # A primary with another secret is refused, and both sides say why.
-"$testnet" exec -p "$p" h2 "$ftvm" secondary --listen "$h2_ft:7401" \
+ns h2 "$ftvm" secondary --listen "$h2_ft:7401" \
   --ft-secret-file "$dir/secret" --accept-timeout 20s >/dev/null 2>"$dir/bad-sec.err" &
 sec=$!
-for _ in $(seq 100); do
-  grep -q "waiting for the primary" "$dir/bad-sec.err" 2>/dev/null && break
-  sleep 0.1
-done
-"$testnet" exec -p "$p" h1 "$ftvm" primary --ft-local "$h1_ft" \
+wait_for_text "$dir/bad-sec.err" "waiting for the primary"
+ns h1 "$ftvm" primary --ft-local "$h1_ft" \
   --ft-peer "$h2_ft:7401" --ft-secret-file "$dir/other" --kernel "$kernel" \
   --cmdline workload=hello >/dev/null 2>"$dir/bad-pri.err"
 bstatus=$?
@@ -69,51 +39,44 @@ else
   bad "wrong secret: primary $bstatus '$(cat "$dir/bad-pri.err")', secondary $sstatus '$(cat "$dir/bad-sec.err")'"
 fi
 
-"$testnet" exec -p "$p" h2 "$ftvm" secondary --listen "$h2_ft:7400" \
+ns h2 "$ftvm" secondary --listen "$h2_ft:7400" \
   --ft-secret-file "$dir/secret" --metrics-file "$dir/sec.prom" \
   >"$dir/sec.out" 2>"$dir/sec.err" &
 sec=$!
-for _ in $(seq 100); do
-  grep -q "waiting for the primary" "$dir/sec.err" 2>/dev/null && break
-  sleep 0.1
-done
-"$testnet" exec -p "$p" h1 "$ftvm" primary --ft-local "$h1_ft" \
+wait_for_text "$dir/sec.err" "waiting for the primary"
+ns h1 "$ftvm" primary --ft-local "$h1_ft" \
   --ft-peer "$h2_ft:7400" --ft-secret-file "$dir/secret" --stats \
   --metrics-file "$dir/pri.prom" \
   --kernel "$kernel" --mem 128M --disk "$dir/disk.img" --net tap=vmtap0 \
   --cmdline "workload=redis ip=$vm_ip/24" >"$dir/vm.log" 2>&1 &
 vm=$!
-for _ in $(seq 300); do
-  [ "$(cl redis-cli -h $vm_ip PING 2>/dev/null)" = PONG ] && break
-  kill -0 "$vm" 2>/dev/null || break
-  sleep 0.1
-done
-expect "PING through the primary" PONG cl redis-cli -h $vm_ip PING
+wait_for_pong "$vm"
+expect "PING through the primary" PONG ns cl redis-cli -h $vm_ip PING
 grep -q "FT: protected" "$dir/vm.log" && ok "the primary is protected" ||
   bad "the primary did not report protection"
 
 # redis-benchmark: every request answered (its CSV has one line per test).
-cl redis-benchmark -h $vm_ip -c 20 -n 5000 -t set,get,incr -q --csv \
+ns cl redis-benchmark -h $vm_ip -c 20 -n 5000 -t set,get,incr -q --csv \
   >"$dir/bench.csv" 2>"$dir/bench.err"
 if [ "$(grep -c '^"\(SET\|GET\|INCR\)"' "$dir/bench.csv")" -eq 3 ]; then
   ok "redis-benchmark SET/GET/INCR completed: $(tr '\n' ' ' <"$dir/bench.csv")"
 else
   bad "redis-benchmark: $(cat "$dir/bench.csv" "$dir/bench.err")"
 fi
-expect "SET" OK cl redis-cli -h $vm_ip SET pair protected
-expect "GET" protected cl redis-cli -h $vm_ip GET pair
-expect "INCR counts from the benchmark's key space" 1 cl redis-cli -h $vm_ip INCR fresh
-expect "INCR again" 2 cl redis-cli -h $vm_ip INCR fresh
+expect "SET" OK ns cl redis-cli -h $vm_ip SET pair protected
+expect "GET" protected ns cl redis-cli -h $vm_ip GET pair
+expect "INCR counts from the benchmark's key space" 1 ns cl redis-cli -h $vm_ip INCR fresh
+expect "INCR again" 2 ns cl redis-cli -h $vm_ip INCR fresh
 # The benchmark's INCR test ran 5000 increments of counter:__rand_int__.
 expect "the benchmark's 5000 INCRs all counted" 5001 \
-  cl redis-cli -h $vm_ip INCR "counter:__rand_int__"
-if cl ping -c1 -W1 "$h2_ft" >/dev/null 2>&1; then
+  ns cl redis-cli -h $vm_ip INCR "counter:__rand_int__"
+if ns cl ping -c1 -W1 "$h2_ft" >/dev/null 2>&1; then
   bad "the client reaches the FT network"
 else
   ok "the FT network stays unreachable from the client"
 fi
 
-cl redis-cli -h $vm_ip SHUTDOWN >/dev/null 2>&1
+ns cl redis-cli -h $vm_ip SHUTDOWN >/dev/null 2>&1
 wait_exit "$vm"; status=$?
 vm=""
 if [ "$status" -eq 0 ] && grep -q "workload=redis result=.* status=ok" "$dir/vm.log"; then
@@ -137,7 +100,6 @@ else
 fi
 grep -q "outputs_held=[1-9]" "$dir/vm.log" && ok "outputs were held for the secondary" ||
   bad "no output was held"
-metric() { awk -v m="$2" '$1 == m { print $2 }' "$1"; }
 held=$(metric "$dir/pri.prom" ftvm_outputs_held_total)
 acks=$(metric "$dir/pri.prom" 'ftvm_logchannel_acks_received_total{channel="primary"}')
 recv=$(metric "$dir/sec.prom" 'ftvm_logchannel_data_records_received_total{channel="secondary"}')

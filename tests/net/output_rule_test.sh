@@ -9,43 +9,31 @@
 # /dev/kvm, redis-tools, python3.
 set -uo pipefail
 testnet="$1" ftvm="$2" kernel="$3"
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: network namespaces need root"; exit 77; }
-[ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo "SKIP: /dev/kvm is not usable"; exit 77; }
-command -v redis-cli >/dev/null || { echo "SKIP: redis-cli not installed"; exit 77; }
-p="or$$"; p="${p:0:8}"
-vm_ip=198.18.0.100 vm_mac=52:54:00:0f:70:01 h1_ft=198.19.0.11 h2_ft=198.19.0.12
-dir=$(mktemp -d)
-fail=0 vm="" sec="" secpid=""
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_root; require_kvm; require_tool redis-cli
+net_init or dir
+vm_mac=52:54:00:0f:70:01
+vm="" sec="" secpid=""
 cleanup() {
   [ -n "$secpid" ] && kill -CONT "$secpid" 2>/dev/null
-  for pid in $vm $sec; do { pkill -P "$pid"; kill "$pid"; } 2>/dev/null; done
-  "$testnet" down -p "$p"
-  rm -rf "$dir"
+  net_cleanup $vm $sec
 }
 trap cleanup EXIT
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-ns() { "$testnet" exec -p "$p" "$@"; }
-metric() { awk -v m="$2" '$1 == m { print $2 }' "$1" 2>/dev/null; }
 
-(umask 077; openssl rand -hex 32 >"$dir/secret")
-"$testnet" up -p "$p" -n 2 >/dev/null || exit 1
-"$testnet" tap -p "$p" h1 vmtap0 || exit 1
+new_secret "$dir/secret"
+net_up
 truncate -s 64M "$dir/disk.img"
 ns h2 "$ftvm" secondary --listen "$h2_ft:7400" --ft-secret-file "$dir/secret" \
   >"$dir/sec.out" 2>&1 &
 sec=$!
-for _ in $(seq 100); do grep -q "waiting for the primary" "$dir/sec.out" && break; sleep 0.1; done
+wait_for_text "$dir/sec.out" "waiting for the primary"
 ns h1 "$ftvm" primary --ft-local "$h1_ft" --ft-peer "$h2_ft:7400" \
   --ft-secret-file "$dir/secret" --peer-timeout 60s --metrics-file "$dir/pri.prom" \
   --kernel "$kernel" --disk "$dir/disk.img" --net "tap=vmtap0,mac=$vm_mac" \
   --cmdline "workload=redis ip=$vm_ip/24" >"$dir/vm.out" 2>&1 &
 vm=$!
-for _ in $(seq 300); do
-  [ "$(ns cl redis-cli -h $vm_ip PING 2>/dev/null)" = PONG ] && break
-  sleep 0.1
-done
-[ "$(ns cl redis-cli -h $vm_ip PING 2>/dev/null)" = PONG ] || { bad "the pair did not come up"; cat "$dir/vm.out"; exit 1; }
+wait_for_pong || { bad "the pair did not come up"; cat "$dir/vm.out"; exit 1; }
 # The ftvm process itself, not the wrappers that started it in host 2 (nor
 # another test's: the secret's path is this test's own).
 for pid in $(pgrep -f "secondary --listen $h2_ft:7400 --ft-secret-file $dir/secret"); do
@@ -71,7 +59,7 @@ while time.time() < end:
         print("%.3f %d" % (time.time(), len(frame)), flush=True)
 PY
 cap=$!
-for _ in $(seq 50); do grep -q ready "$dir/capture" && break; sleep 0.1; done
+wait_for_text "$dir/capture" ready 5
 
 kill -STOP "$secpid"
 # Acknowledgements in flight arrive, and the metrics file (rewritten every
@@ -105,12 +93,10 @@ after=$(awk -v b="$t_cont" '$1 != "ready" && $1 >= b' "$dir/capture" | wc -l)
 [ "$after" -gt 0 ] && ok "$after frames from the guest on the wire after it resumed" ||
   bad "no frame from the guest after the secondary resumed"
 ns cl redis-cli -h $vm_ip SHUTDOWN >/dev/null 2>&1
-for _ in $(seq 300); do kill -0 "$vm" 2>/dev/null || break; sleep 0.1; done
-wait "$vm"; status=$?
+wait_exit "$vm"; status=$?
 vm=""
 [ "$status" -eq 0 ] && ok "the primary's guest shut down cleanly" || bad "ftvm primary exited with $status"
-for _ in $(seq 300); do kill -0 "$sec" 2>/dev/null || break; sleep 0.1; done
-wait "$sec"; sstatus=$?
+wait_exit "$sec"; sstatus=$?
 sec="" secpid=""
 [ "$sstatus" -eq 0 ] && grep -q "(as the primary's)" "$dir/sec.out" &&
   ok "the secondary reached the primary's final state" || bad "secondary exited with $sstatus"

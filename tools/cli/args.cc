@@ -1,9 +1,11 @@
 #include "tools/cli/args.h"
 
+#include <cstdio>
 #include <limits>
 #include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -193,6 +195,50 @@ std::string ArgParser::Help() const {
                         "Show this help and exit.");
   if (!epilog_.empty()) absl::StrAppend(&out, "\n", epilog_);
   return out;
+}
+
+int UsageError(std::string_view command, std::string_view why) {
+  const absl::string_view w(why.data(), why.size());
+  std::string line =
+      absl::StrCat(absl::string_view(command.data(), command.size()), ": ", w);
+  if (!absl::EndsWith(w, "(see --help)")) {
+    absl::StrAppend(&line, " (see --help)");
+  }
+  std::fprintf(stderr, "%s\n", line.c_str());
+  return kExitUsage;
+}
+
+int UsageError(std::string_view command, const absl::Status& why) {
+  return UsageError(command, std::string(why.message()));
+}
+
+std::optional<std::vector<std::string>> ParseCommandLine(
+    ArgParser& parser, std::string_view command,
+    const std::vector<std::string>& args, int* exit_code) {
+  absl::StatusOr<std::vector<std::string>> rest = parser.Parse(args);
+  if (parser.help_requested()) {
+    std::fputs(parser.Help().c_str(), stdout);
+    *exit_code = 0;
+    return std::nullopt;
+  }
+  if (!rest.ok()) {
+    *exit_code = UsageError(command, rest.status());
+    return std::nullopt;
+  }
+  return *std::move(rest);
+}
+
+bool ParseOptions(ArgParser& parser, std::string_view command,
+                  const std::vector<std::string>& args, int* exit_code) {
+  std::optional<std::vector<std::string>> rest =
+      ParseCommandLine(parser, command, args, exit_code);
+  if (!rest.has_value()) return false;
+  if (!rest->empty()) {
+    *exit_code = UsageError(
+        command, absl::StrCat("unexpected argument '", rest->front(), "'"));
+    return false;
+  }
+  return true;
 }
 
 }  // namespace ft::cli

@@ -5,6 +5,7 @@
 #define FTVM_TOOLS_CLI_ARGS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,9 @@
 #include "absl/status/statusor.h"
 
 namespace ft::cli {
+
+// The exit status of every tool for bad options.
+inline constexpr int kExitUsage = 2;
 
 // Parses a byte size: a number with an optional K, M, G or T suffix (powers
 // of 1024, case-insensitive, optional trailing "iB"/"B"): "256M", "1GiB",
@@ -61,6 +65,26 @@ class ArgParser {
   std::vector<Option> options_;
   bool help_requested_ = false;
 };
+
+// Reports a usage error the way every tool does: "COMMAND: WHY (see --help)"
+// on stderr (the hint once, if WHY has none). Returns kExitUsage.
+int UsageError(std::string_view command, std::string_view why);
+// The same with WHY the status's message.
+int UsageError(std::string_view command, const absl::Status& why);
+
+// Parses a command's arguments with `parser`. Returns the positional
+// arguments, or nullopt with `*exit_code` set: 0 after printing --help to
+// stdout, kExitUsage after printing the problem as UsageError does.
+// `command` names the tool in messages ("ftvm secondary", "ftlog dump").
+std::optional<std::vector<std::string>> ParseCommandLine(
+    ArgParser& parser, std::string_view command,
+    const std::vector<std::string>& args, int* exit_code);
+
+// ParseCommandLine for a command that takes options only: a positional
+// argument is a usage error. Returns false with `*exit_code` set when the
+// command is to exit.
+bool ParseOptions(ArgParser& parser, std::string_view command,
+                  const std::vector<std::string>& args, int* exit_code);
 
 }  // namespace ft::cli
 

@@ -10,32 +10,17 @@ namespace ft::ftlog {
 std::optional<std::string> ParseArgsAndFile(
     cli::ArgParser& parser, std::string_view command,
     const std::vector<std::string>& args, int* exit_code) {
-  const std::string name(command);
-  absl::StatusOr<std::vector<std::string>> rest = parser.Parse(args);
-  if (parser.help_requested()) {
-    std::fputs(parser.Help().c_str(), stdout);
-    *exit_code = kExitOk;
-    return std::nullopt;
-  }
-  *exit_code = kExitUsage;
-  if (!rest.ok()) {
-    std::fprintf(stderr, "ftlog %s: %s\n", name.c_str(),
-                 std::string(rest.status().message()).c_str());
-    return std::nullopt;
-  }
-  if (rest->empty()) {
-    std::fprintf(stderr, "ftlog %s: FILE is required (see --help)\n",
-                 name.c_str());
-    return std::nullopt;
-  }
-  if (rest->size() > 1) {
-    std::fprintf(stderr,
-                 "ftlog %s: unexpected argument '%s': one FILE only (see "
-                 "--help)\n",
-                 name.c_str(), (*rest)[1].c_str());
-    return std::nullopt;
-  }
-  return (*rest)[0];
+  const std::string name =
+      absl::StrCat("ftlog ", absl::string_view(command.data(), command.size()));
+  std::optional<std::vector<std::string>> rest =
+      cli::ParseCommandLine(parser, name, args, exit_code);
+  if (!rest.has_value()) return std::nullopt;
+  if (rest->size() == 1) return rest->front();
+  *exit_code = cli::UsageError(
+      name, rest->empty() ? std::string("FILE is required")
+                          : absl::StrCat("unexpected argument '", (*rest)[1],
+                                         "': one FILE only"));
+  return std::nullopt;
 }
 
 absl::StatusOr<uint64_t> ParseCount(std::string_view option,

@@ -19,7 +19,7 @@ inline constexpr int kExitOk = 0;
 // The log could not be read to its end: a missing or unreadable file, not
 // a log, a truncated or corrupt log, or one that needs a newer reader.
 inline constexpr int kExitBadLog = 1;
-inline constexpr int kExitUsage = 2;
+inline constexpr int kExitUsage = cli::kExitUsage;
 
 // The exit status part of every subcommand's --help.
 inline constexpr char kExitStatusHelp[] =
@@ -39,9 +39,9 @@ int RunStats(const std::vector<std::string>& args);
 int RunReplay(const std::vector<std::string>& args);
 
 // Parses a subcommand's arguments: the options `parser` knows and exactly one
-// FILE. Returns the FILE, or nullopt with `*exit_code` set: 0 after printing
-// --help to stdout, kExitUsage after printing the problem to stderr as
-// "ftlog COMMAND: ...".
+// FILE. Returns the FILE, or nullopt with `*exit_code` set as
+// cli::ParseCommandLine sets it (problems are printed as "ftlog COMMAND:
+// ...").
 std::optional<std::string> ParseArgsAndFile(
     cli::ArgParser& parser, std::string_view command,
     const std::vector<std::string>& args, int* exit_code);

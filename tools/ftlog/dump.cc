@@ -78,17 +78,13 @@ int RunDump(const std::vector<std::string>& args) {
     if (text->empty()) continue;
     absl::StatusOr<uint64_t> value = ParseCount(name, *text);
     if (!value.ok()) {
-      std::fprintf(stderr, "ftlog dump: %s\n",
-                   std::string(value.status().message()).c_str());
-      return kExitUsage;
+      return cli::UsageError("ftlog dump", value.status());
     }
     *target = *value;
   }
   if (from > to) {
-    std::fprintf(stderr, "ftlog dump: --from %llu is after --to %llu\n",
-                 static_cast<unsigned long long>(from),
-                 static_cast<unsigned long long>(to));
-    return kExitUsage;
+    return cli::UsageError(
+        "ftlog dump", absl::StrFormat("--from %u is after --to %u", from, to));
   }
 
   absl::StatusOr<LogScanner> scanner = LogScanner::Open(*file);

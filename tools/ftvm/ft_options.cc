@@ -8,12 +8,60 @@
 #include <fstream>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "logchannel/handshake.h"
 
 namespace ft {
+
+absl::StatusOr<std::string> FtOptions::ReadSecret() const {
+  const std::string option = absl::StrCat("--", prefix, "secret-file");
+  if (secret_file.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(option, " FILE is required"));
+  }
+  absl::StatusOr<std::string> secret = ReadSecretFile(secret_file);
+  if (!secret.ok()) {
+    return absl::Status(secret.status().code(),
+                        absl::StrCat(option, ": ", secret.status().message()));
+  }
+  return secret;
+}
+
+void AddFtOptions(cli::ArgParser& parser, FtOptions* options) {
+  parser.AddString(
+      options->prefix + "secret-file", "FILE",
+      "The pair's shared secret (required): the first line of FILE, at "
+      "least 16 bytes, the same on both sides. FILE must not be readable by "
+      "other users (mode 600).",
+      &options->secret_file);
+  parser.AddString(options->prefix + "interface", "IFNAME",
+                   "Also bind the log channel's socket (the connection or "
+                   "the listener) to this interface.",
+                   &options->interface);
+  parser.AddBool(options->prefix + "plaintext",
+                 "Carry the log unencrypted (still authenticated); both "
+                 "sides must say so.",
+                 &options->plaintext);
+}
+
+absl::Status ProcessOptions::ApplyLogLevel() const {
+  absl::StatusOr<LogLevel> level = ParseLogLevel(log_level);
+  if (!level.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log-level: ", level.status().message()));
+  }
+  SetMinLogLevel(*level);
+  return absl::OkStatus();
+}
+
+void AddProcessOptions(cli::ArgParser& parser, ProcessOptions* options) {
+  parser.AddString("kvm", "PATH", "KVM device.", &options->kvm_device);
+  parser.AddString("log-level", "LEVEL", "debug, info, warning or error.",
+                   &options->log_level);
+}
 
 absl::StatusOr<HostPort> ParseHostPort(const std::string& text) {
   std::string host;

@@ -1,5 +1,6 @@
-// Options shared by `ftvm primary` and `ftvm secondary`: the FT network
-// address, the shared secret, plaintext mode.
+// Options shared by `ftvm primary` and `ftvm secondary` (and, for the log
+// channel, bench/channel_throughput): the FT network address, the shared
+// secret, the interface, plaintext mode, the KVM device and the log level.
 #ifndef FTVM_TOOLS_FTVM_FT_OPTIONS_H_
 #define FTVM_TOOLS_FTVM_FT_OPTIONS_H_
 
@@ -10,8 +11,46 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/metrics.h"
+#include "logchannel/channel.h"
+#include "tools/cli/args.h"
 
 namespace ft {
+
+// The log channel's options: --ft-secret-file FILE, --ft-interface IFNAME
+// and --ft-plaintext.
+struct FtOptions {
+  // The options' names start with "--" and this: bench/channel_throughput,
+  // which has no options of another kind, gives "".
+  std::string prefix = "ft-";
+  std::string secret_file;
+  std::string interface;  // empty: any
+  bool plaintext = false;
+
+  logchannel::Security security() const {
+    return plaintext ? logchannel::Security::kPlaintext
+                     : logchannel::Security::kEncrypted;
+  }
+  // The secret in the --ft-secret-file (which is required), as
+  // ReadSecretFile reads it; the error names the option.
+  absl::StatusOr<std::string> ReadSecret() const;
+};
+
+// Adds the FtOptions to `parser`, which fills in `*options` (it must
+// outlive the parsing).
+void AddFtOptions(cli::ArgParser& parser, FtOptions* options);
+
+// The process's own options, which every ftvm command that runs a guest
+// takes: --kvm PATH and --log-level LEVEL.
+struct ProcessOptions {
+  std::string kvm_device = "/dev/kvm";
+  std::string log_level = "info";
+
+  // Sets the process's minimum log level to --log-level; the error names
+  // the option.
+  absl::Status ApplyLogLevel() const;
+};
+
+void AddProcessOptions(cli::ArgParser& parser, ProcessOptions* options);
 
 struct HostPort {
   std::string host;  // an IP literal (no brackets)

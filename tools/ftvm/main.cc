@@ -33,8 +33,7 @@ namespace {
 
 constexpr int kExitGuestDied = 124;  // triple fault, halt, KVM failure
 constexpr int kExitVmmError = 125;   // bad options, no KVM, bad kernel
-constexpr int kExitUsage = 2;
-constexpr int kExitStopped = 130;  // SIGINT/SIGTERM
+constexpr int kExitStopped = 130;    // SIGINT/SIGTERM
 
 constexpr char kTopHelp[] =
     "Usage: ftvm COMMAND [OPTIONS]\n"
@@ -159,8 +158,7 @@ void PrintFtStats(const primary::FtPrimary::Stats& s) {
 int Run(const std::vector<std::string>& args, bool ft_primary) {
   const char* const cmd = ft_primary ? "ftvm primary" : "ftvm run";
   vmm::MachineOptions opts;
-  std::string log_level = "info";
-  std::string kvm_device = "/dev/kvm";
+  ProcessOptions process;
   bool stats = false;
   cli::ArgParser parser(
       ft_primary
@@ -190,10 +188,10 @@ int Run(const std::vector<std::string>& args, bool ft_primary) {
       "IFNAME (52:54:00:...).",
       &nets);
   std::string record;
-  std::string ft_local, ft_peer, ft_secret_file, ft_interface;
+  std::string ft_local, ft_peer;
+  FtOptions ft_channel;
   std::string peer_timeout = "3s";
   std::string metrics_file;
-  bool ft_plaintext = false;
   if (ft_primary) {
     parser.AddString("ft-local", "ADDR",
                      "This host's address on the FT network; the log "
@@ -203,17 +201,7 @@ int Run(const std::vector<std::string>& args, bool ft_primary) {
     parser.AddString("ft-peer", "ADDR:PORT",
                      "Where `ftvm secondary --listen` waits (required).",
                      &ft_peer);
-    parser.AddString("ft-secret-file", "FILE",
-                     "The pair's shared secret, at least 16 bytes on its "
-                     "first line, mode 600 (required).",
-                     &ft_secret_file);
-    parser.AddString("ft-interface", "IFNAME",
-                     "Also bind the log channel to this interface.",
-                     &ft_interface);
-    parser.AddBool("ft-plaintext",
-                   "Send the log unencrypted (still authenticated); the "
-                   "secondary must say so too.",
-                   &ft_plaintext);
+    AddFtOptions(parser, &ft_channel);
     parser.AddString("metrics-file", "FILE",
                      "Write the FT metrics (log channel, outputs held, "
                      "stalls) in the Prometheus text format to FILE every "
@@ -244,9 +232,7 @@ int Run(const std::vector<std::string>& args, bool ft_primary) {
       "memory) goes into the log for the replay to compare (0: only at the "
       "end).",
       &digest_interval);
-  parser.AddString("kvm", "PATH", "KVM device.", &kvm_device);
-  parser.AddString("log-level", "LEVEL", "debug, info, warning or error.",
-                   &log_level);
+  AddProcessOptions(parser, &process);
   parser.AddBool("stats",
                  "Print exit, KVM and network counters to stderr when the "
                  "guest stops.",
@@ -254,48 +240,28 @@ int Run(const std::vector<std::string>& args, bool ft_primary) {
   parser.AddEpilog(ft_primary ? std::string(kPrimaryEpilog) + kRunEpilog
                               : std::string(kRunEpilog));
 
-  absl::StatusOr<std::vector<std::string>> rest = parser.Parse(args);
-  if (parser.help_requested()) {
-    std::fputs(parser.Help().c_str(), stdout);
-    return 0;
+  int exit_code = 0;
+  if (!cli::ParseOptions(parser, cmd, args, &exit_code)) return exit_code;
+  if (absl::Status s = process.ApplyLogLevel(); !s.ok()) {
+    return cli::UsageError(cmd, s);
   }
-  if (!rest.ok()) {
-    std::fprintf(stderr, "%s: %s\n", cmd,
-                 std::string(rest.status().message()).c_str());
-    return kExitUsage;
-  }
-  if (!rest->empty()) {
-    std::fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", cmd,
-                 (*rest)[0].c_str());
-    return kExitUsage;
-  }
-  absl::StatusOr<LogLevel> level = ParseLogLevel(log_level);
-  if (!level.ok()) {
-    std::fprintf(stderr, "%s: --log-level: %s\n", cmd,
-                 std::string(level.status().message()).c_str());
-    return kExitUsage;
-  }
-  SetMinLogLevel(*level);
   if (opts.kernel_path.empty()) {
-    std::fprintf(stderr, "%s: --kernel FILE is required (see --help)\n", cmd);
-    return kExitUsage;
+    return cli::UsageError(cmd, "--kernel FILE is required");
   }
 
   for (const std::string& disk : disks) {
     absl::StatusOr<vmm::DiskSpec> spec = vmm::ParseDiskSpec(disk);
     if (!spec.ok()) {
-      std::fprintf(stderr, "%s: --disk: %s\n", cmd,
-                   std::string(spec.status().message()).c_str());
-      return kExitUsage;
+      return cli::UsageError(cmd,
+                             absl::StrCat("--disk: ", spec.status().message()));
     }
     opts.disks.push_back(*spec);
   }
   for (const std::string& net : nets) {
     absl::StatusOr<vmm::NetSpec> spec = vmm::ParseNetSpec(net);
     if (!spec.ok()) {
-      std::fprintf(stderr, "%s: --net: %s\n", cmd,
-                   std::string(spec.status().message()).c_str());
-      return kExitUsage;
+      return cli::UsageError(cmd,
+                             absl::StrCat("--net: ", spec.status().message()));
     }
     opts.nets.push_back(*spec);
   }
@@ -307,20 +273,17 @@ int Run(const std::vector<std::string>& args, bool ft_primary) {
     absl::Duration bound;
     if (!absl::ParseDuration(latency_bound, &bound) ||
         bound <= absl::ZeroDuration() || bound > absl::Seconds(10)) {
-      std::fprintf(stderr,
-                   "%s: --latency-bound: '%s' is not a duration between "
-                   "1ns and 10s (e.g. 2ms)\n",
-                   cmd, latency_bound.c_str());
-      return kExitUsage;
+      return cli::UsageError(
+          cmd,
+          absl::StrCat("--latency-bound: '", latency_bound,
+                       "' is not a duration between 1ns and 10s (e.g. 2ms)"));
     }
     opts.latency_bound = bound;
     if (!absl::ParseDuration(digest_interval, &digest_every) ||
         digest_every < absl::ZeroDuration()) {
-      std::fprintf(stderr,
-                   "%s: --digest-interval: '%s' is not a duration "
-                   "(e.g. 10s, or 0)\n",
-                   cmd, digest_interval.c_str());
-      return kExitUsage;
+      return cli::UsageError(
+          cmd, absl::StrCat("--digest-interval: '", digest_interval,
+                            "' is not a duration (e.g. 10s, or 0)"));
     }
     opts.log_dirty_pages = true;
   }
@@ -328,43 +291,38 @@ int Run(const std::vector<std::string>& args, bool ft_primary) {
   primary::PrimaryOptions ft{.metrics = &registry};
   logchannel::TcpConnectOptions connect;
   if (ft_primary) {
+    if (ft_local.empty()) {
+      return cli::UsageError(cmd, "--ft-local ADDR is required");
+    }
     absl::StatusOr<HostPort> peer =
         ft_peer.empty() ? absl::InvalidArgumentError("is required")
                         : ParseHostPort(ft_peer);
-    std::string why;
-    if (ft_local.empty()) why = "--ft-local ADDR is required";
     if (!peer.ok()) {
-      why = absl::StrCat("--ft-peer: ", peer.status().message());
+      return cli::UsageError(
+          cmd, absl::StrCat("--ft-peer: ", peer.status().message()));
     }
-    if (ft_secret_file.empty()) why = "--ft-secret-file FILE is required";
+    absl::StatusOr<std::string> secret = ft_channel.ReadSecret();
+    if (!secret.ok()) {
+      return cli::UsageError(cmd, secret.status());
+    }
     if (!absl::ParseDuration(peer_timeout, &ft.peer_timeout) ||
         ft.peer_timeout <= absl::ZeroDuration()) {
-      why = absl::StrCat("--peer-timeout: '", peer_timeout,
-                         "' is not a positive duration (e.g. 3s)");
-    }
-    if (!why.empty()) {
-      std::fprintf(stderr, "%s: %s (see --help)\n", cmd, why.c_str());
-      return kExitUsage;
-    }
-    absl::StatusOr<std::string> secret = ReadSecretFile(ft_secret_file);
-    if (!secret.ok()) {
-      std::fprintf(stderr, "%s: --ft-secret-file: %s\n", cmd,
-                   std::string(secret.status().message()).c_str());
-      return kExitUsage;
+      return cli::UsageError(
+          cmd, absl::StrCat("--peer-timeout: '", peer_timeout,
+                            "' is not a positive duration (e.g. 3s)"));
     }
     ft.shared_secret = *secret;
-    ft.security = ft_plaintext ? logchannel::Security::kPlaintext
-                               : logchannel::Security::kEncrypted;
+    ft.security = ft_channel.security();
     ft.digest_interval = digest_every;
     connect = {.local_address = ft_local,
-               .interface = ft_interface,
+               .interface = ft_channel.interface,
                .remote_address = peer->host,
                .remote_port = peer->port};
   }
 
   ControlSignals signals;  // before any thread starts, so all inherit the mask
   absl::StatusOr<vmm::KvmSystem> kvm =
-      vmm::KvmSystem::Open({.device = kvm_device});
+      vmm::KvmSystem::Open({.device = process.kvm_device});
   if (!kvm.ok()) {
     std::fprintf(stderr, "ftvm: %s\n",
                  std::string(kvm.status().message()).c_str());
@@ -468,7 +426,7 @@ int main(int argc, char** argv) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" ||
       args[0] == "help") {
     std::fputs(ft::kTopHelp, args.empty() ? stderr : stdout);
-    return args.empty() ? ft::kExitUsage : 0;
+    return args.empty() ? ft::cli::kExitUsage : 0;
   }
   const std::string command = args[0];
   args.erase(args.begin());
@@ -477,5 +435,5 @@ int main(int argc, char** argv) {
   if (command == "secondary") return ft::RunSecondary(args);
   std::fprintf(stderr, "ftvm: unknown command '%s'\n\n%s", command.c_str(),
                ft::kTopHelp);
-  return ft::kExitUsage;
+  return ft::cli::kExitUsage;
 }

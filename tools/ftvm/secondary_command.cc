@@ -13,7 +13,6 @@
 namespace ft {
 namespace {
 
-constexpr int kExitUsage = 2;
 constexpr int kExitDiverged = 3;
 constexpr int kExitPrimaryLost = 4;
 constexpr int kExitSetup = 125;
@@ -46,11 +45,11 @@ constexpr char kSecondaryEpilog[] =
 }  // namespace
 
 int RunSecondary(const std::vector<std::string>& args) {
-  std::string listen, secret_file, interface, kernel;
-  std::string kvm_device = "/dev/kvm";
-  std::string log_level = "info";
+  constexpr char kCommand[] = "ftvm secondary";
+  std::string listen, kernel;
+  FtOptions ft;
+  ProcessOptions process;
   std::string accept_timeout = "5m";
-  bool plaintext = false;
   bool console = false;
   cli::ArgParser parser(
       "ftvm secondary --listen ADDR:PORT --ft-secret-file FILE [options]",
@@ -60,16 +59,7 @@ int RunSecondary(const std::vector<std::string>& args) {
                    "This host's FT address and port to wait on (required; "
                    "not a wildcard).",
                    &listen);
-  parser.AddString("ft-secret-file", "FILE",
-                   "The pair's shared secret, as given to the primary "
-                   "(required).",
-                   &secret_file);
-  parser.AddString("ft-interface", "IFNAME",
-                   "Also bind the listener to this interface.", &interface);
-  parser.AddBool("ft-plaintext",
-                 "Accept an unencrypted (still authenticated) log; the "
-                 "primary must say so too.",
-                 &plaintext);
+  AddFtOptions(parser, &ft);
   parser.AddString("kernel", "FILE",
                    "The guest kernel, if not at the primary's path (it must "
                    "be the same file).",
@@ -86,44 +76,33 @@ int RunSecondary(const std::vector<std::string>& args) {
                  "Copy the replayed guest's serial output to standard "
                  "output.",
                  &console);
-  parser.AddString("kvm", "PATH", "KVM device.", &kvm_device);
-  parser.AddString("log-level", "LEVEL", "debug, info, warning or error.",
-                   &log_level);
+  AddProcessOptions(parser, &process);
   parser.AddEpilog(kSecondaryEpilog);
-  absl::StatusOr<std::vector<std::string>> rest = parser.Parse(args);
-  if (parser.help_requested()) {
-    std::fputs(parser.Help().c_str(), stdout);
-    return 0;
+  int exit_code = 0;
+  if (!cli::ParseOptions(parser, kCommand, args, &exit_code)) return exit_code;
+  if (absl::Status s = process.ApplyLogLevel(); !s.ok()) {
+    return cli::UsageError(kCommand, s);
   }
-  auto usage = [](const std::string& why) {
-    std::fprintf(stderr, "ftvm secondary: %s (see --help)\n", why.c_str());
-    return kExitUsage;
-  };
-  if (!rest.ok()) return usage(std::string(rest.status().message()));
-  if (!rest->empty()) return usage("unexpected argument '" + (*rest)[0] + "'");
-  absl::StatusOr<LogLevel> level = ParseLogLevel(log_level);
-  if (!level.ok()) {
-    return usage("--log-level: " + std::string(level.status().message()));
+  if (listen.empty()) {
+    return cli::UsageError(kCommand, "--listen ADDR:PORT is required");
   }
-  SetMinLogLevel(*level);
-  if (listen.empty()) return usage("--listen ADDR:PORT is required");
   absl::StatusOr<HostPort> at = ParseHostPort(listen);
-  if (!at.ok()) return usage("--listen: " + std::string(at.status().message()));
-  if (secret_file.empty()) return usage("--ft-secret-file FILE is required");
+  if (!at.ok()) {
+    return cli::UsageError(kCommand,
+                           "--listen: " + std::string(at.status().message()));
+  }
+  absl::StatusOr<std::string> secret = ft.ReadSecret();
+  if (!secret.ok()) return cli::UsageError(kCommand, secret.status());
   absl::Duration wait;
   if (!absl::ParseDuration(accept_timeout, &wait) ||
       wait <= absl::ZeroDuration()) {
-    return usage("--accept-timeout: '" + accept_timeout +
-                 "' is not a positive duration");
-  }
-  absl::StatusOr<std::string> secret = ReadSecretFile(secret_file);
-  if (!secret.ok()) {
-    return usage("--ft-secret-file: " + std::string(secret.status().message()));
+    return cli::UsageError(kCommand, "--accept-timeout: '" + accept_timeout +
+                                         "' is not a positive duration");
   }
 
   ControlSignals signals;  // before any thread starts
   absl::StatusOr<vmm::KvmSystem> kvm =
-      vmm::KvmSystem::Open({.device = kvm_device});
+      vmm::KvmSystem::Open({.device = process.kvm_device});
   if (!kvm.ok()) {
     std::fprintf(stderr, "ftvm secondary: %s\n",
                  std::string(kvm.status().message()).c_str());
@@ -131,7 +110,7 @@ int RunSecondary(const std::vector<std::string>& args) {
   }
   absl::StatusOr<std::unique_ptr<logchannel::TcpListener>> listener =
       logchannel::TcpListener::Listen(
-          {.address = at->host, .port = at->port, .interface = interface});
+          {.address = at->host, .port = at->port, .interface = ft.interface});
   if (!listener.ok()) {
     std::fprintf(stderr, "ftvm secondary: %s\n",
                  std::string(listener.status().message()).c_str());
@@ -142,8 +121,7 @@ int RunSecondary(const std::vector<std::string>& args) {
   metrics::Registry registry;
   secondary::SecondaryOptions so{
       .shared_secret = *secret,
-      .security = plaintext ? logchannel::Security::kPlaintext
-                            : logchannel::Security::kEncrypted,
+      .security = ft.security(),
       .accept_timeout = wait,
       .kernel_path = kernel,
       .metrics = &registry,

@@ -18,10 +18,12 @@
 namespace ft::logchannel {
 namespace {
 
+using ::ft::logchannel::testing::ChannelPair;
 using ::ft::logchannel::testing::Eventually;
 using ::ft::logchannel::testing::ForEachRecord;
 using ::ft::logchannel::testing::InterceptTransport;
-using ::ft::logchannel::testing::OpenBoth;
+using ::ft::logchannel::testing::kPipeBytes;
+using ::ft::logchannel::testing::OpenChannelPair;
 using ::ft::logchannel::testing::OpenInProc;
 using ::ft::logchannel::testing::Options;
 using ::ft::logchannel::testing::Payload;
@@ -36,18 +38,16 @@ absl::Time In(absl::Duration d) { return absl::Now() + d; }
 TEST(ChannelTest, ManyRecordsArriveInOrderAndAreAcknowledged) {
   std::vector<uint64_t> acks;
   absl::Mutex acks_mu;
-  auto p_s = OpenInProc([&](ChannelOptions& po, ChannelOptions&) {
-    po.on_ack = [&](SequenceNumber n) {
-      absl::MutexLock lock(&acks_mu);
-      acks.push_back(n.value());
-    };
-  });
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok()) << p.status();
-  ASSERT_TRUE(s.ok()) << s.status();
-  Channel& primary = **p;
-  Channel& secondary = **s;
+  absl::StatusOr<ChannelPair> c =
+      OpenChannelPair([&](ChannelOptions& po, ChannelOptions&) {
+        po.on_ack = [&](SequenceNumber n) {
+          absl::MutexLock lock(&acks_mu);
+          acks.push_back(n.value());
+        };
+      });
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& primary = *c->primary;
+  Channel& secondary = *c->secondary;
   EXPECT_EQ(primary.version(), kProtocolVersion);
   EXPECT_TRUE(primary.encrypted());
   EXPECT_EQ(primary.peer_role(), Role::kSecondary);
@@ -94,66 +94,66 @@ TEST(ChannelTest, ManyRecordsArriveInOrderAndAreAcknowledged) {
 }
 
 TEST(ChannelTest, AckRules) {
-  auto p_s = OpenInProc();
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok() && s.ok());
-  ASSERT_TRUE((*p)->Send(Payload(10, 1)).ok());
-  ASSERT_TRUE((*p)->Send(Payload(10, 2)).ok());
+  absl::StatusOr<ChannelPair> c = OpenChannelPair();
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& primary = *c->primary;
+  Channel& secondary = *c->secondary;
+  ASSERT_TRUE(primary.Send(Payload(10, 1)).ok());
+  ASSERT_TRUE(primary.Send(Payload(10, 2)).ok());
   EXPECT_TRUE(absl::IsInvalidArgument(
-      (*p)->WaitAcked(SequenceNumber(3), In(absl::Seconds(1)))));
+      primary.WaitAcked(SequenceNumber(3), In(absl::Seconds(1)))));
   EXPECT_TRUE(absl::IsDeadlineExceeded(
-      (*p)->WaitAcked(SequenceNumber(1), In(absl::Milliseconds(20)))));
-  ASSERT_TRUE((*s)->Receive(In(absl::Seconds(10))).ok());
+      primary.WaitAcked(SequenceNumber(1), In(absl::Milliseconds(20)))));
+  ASSERT_TRUE(secondary.Receive(In(absl::Seconds(10))).ok());
   // Only what Receive returned can be acknowledged.
-  absl::Status beyond = (*s)->Ack(SequenceNumber(2));
+  absl::Status beyond = secondary.Ack(SequenceNumber(2));
   EXPECT_TRUE(absl::IsInvalidArgument(beyond)) << beyond;
-  ASSERT_TRUE((*s)->Ack(SequenceNumber(1)).ok());
-  ASSERT_TRUE((*s)->Ack(SequenceNumber(1)).ok());  // again: a no-op
-  ASSERT_TRUE((*s)->Receive(In(absl::Seconds(10))).ok());
-  ASSERT_TRUE((*s)->Ack(SequenceNumber(2)).ok());
-  EXPECT_TRUE((*s)->Ack(SequenceNumber(1)).ok());  // older: a no-op
-  ASSERT_TRUE((*p)->WaitAcked(SequenceNumber(2), In(absl::Seconds(10))).ok());
+  ASSERT_TRUE(secondary.Ack(SequenceNumber(1)).ok());
+  ASSERT_TRUE(secondary.Ack(SequenceNumber(1)).ok());  // again: a no-op
+  ASSERT_TRUE(secondary.Receive(In(absl::Seconds(10))).ok());
+  ASSERT_TRUE(secondary.Ack(SequenceNumber(2)).ok());
+  EXPECT_TRUE(secondary.Ack(SequenceNumber(1)).ok());  // older: a no-op
+  ASSERT_TRUE(primary.WaitAcked(SequenceNumber(2), In(absl::Seconds(10))).ok());
   EXPECT_TRUE(absl::IsDeadlineExceeded(
-      (*s)->Receive(In(absl::Milliseconds(20))).status()));
+      secondary.Receive(In(absl::Milliseconds(20))).status()));
 }
 
 TEST(ChannelTest, BothDirectionsCarryData) {
-  auto p_s = OpenInProc();
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok() && s.ok());
-  ASSERT_TRUE((*s)->Send(Payload(100, 9)).ok());
-  absl::StatusOr<ReceivedData> r = (*p)->Receive(In(absl::Seconds(10)));
+  absl::StatusOr<ChannelPair> c = OpenChannelPair();
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& primary = *c->primary;
+  Channel& secondary = *c->secondary;
+  ASSERT_TRUE(secondary.Send(Payload(100, 9)).ok());
+  absl::StatusOr<ReceivedData> r = primary.Receive(In(absl::Seconds(10)));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->payload, Payload(100, 9));
 }
 
 TEST(ChannelTest, HeartbeatsCarryTheCountersAndUpdateLastHeard) {
-  auto p_s = OpenInProc();
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok() && s.ok());
-  const int64_t heard = (*s)->last_heard_ns();
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE((*p)->Send(Payload(10, i)).ok());
+  absl::StatusOr<ChannelPair> c = OpenChannelPair();
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& primary = *c->primary;
+  Channel& secondary = *c->secondary;
+  const int64_t heard = secondary.last_heard_ns();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(primary.Send(Payload(10, i)).ok());
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE((*s)->Receive(In(absl::Seconds(10))).ok());
+    ASSERT_TRUE(secondary.Receive(In(absl::Seconds(10))).ok());
   }
-  ASSERT_TRUE((*s)->Ack(SequenceNumber(3)).ok());
-  ASSERT_TRUE((*p)->WaitAcked(SequenceNumber(3), In(absl::Seconds(10))).ok());
+  ASSERT_TRUE(secondary.Ack(SequenceNumber(3)).ok());
+  ASSERT_TRUE(primary.WaitAcked(SequenceNumber(3), In(absl::Seconds(10))).ok());
   // The primary's heartbeats after the sends say 3 sent; the secondary's
   // after its ACK say 3 acknowledged.
   EXPECT_TRUE(Eventually([&] {
-    auto hb = (*s)->last_heartbeat();
+    auto hb = secondary.last_heartbeat();
     return hb.has_value() && hb->heartbeat.sent == SequenceNumber(3);
   }));
   EXPECT_TRUE(Eventually([&] {
-    auto hb = (*p)->last_heartbeat();
+    auto hb = primary.last_heartbeat();
     return hb.has_value() && hb->heartbeat.acked == SequenceNumber(3);
   }));
-  EXPECT_GT((*s)->last_heard_ns(), heard);
-  EXPECT_GE((*s)->stats().heartbeats_received, 1u);
-  EXPECT_GE((*p)->stats().heartbeats_sent, 1u);
+  EXPECT_GT(secondary.last_heard_ns(), heard);
+  EXPECT_GE(secondary.stats().heartbeats_received, 1u);
+  EXPECT_GE(primary.stats().heartbeats_sent, 1u);
 }
 
 // The secondary does not acknowledge: the primary's Send blocks once the
@@ -161,16 +161,15 @@ TEST(ChannelTest, HeartbeatsCarryTheCountersAndUpdateLastHeard) {
 void CheckBackpressure(
     const std::function<void(ChannelOptions&, ChannelOptions&)>& limit) {
   metrics::Registry registry;
-  auto p_s = OpenInProc([&](ChannelOptions& po, ChannelOptions& so) {
-    po.metrics = &registry;
-    so.metrics = &registry;
-    limit(po, so);
-  });
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok() && s.ok()) << p.status() << s.status();
-  Channel& primary = **p;
-  Channel& secondary = **s;
+  absl::StatusOr<ChannelPair> c =
+      OpenChannelPair([&](ChannelOptions& po, ChannelOptions& so) {
+        po.metrics = &registry;
+        so.metrics = &registry;
+        limit(po, so);
+      });
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& primary = *c->primary;
+  Channel& secondary = *c->secondary;
   constexpr int kRecords = 10;
   std::atomic<int> sent{0};
   TestThread sender(
@@ -216,31 +215,31 @@ TEST(ChannelTest, BackpressureFromThePeersReceiveWindow) {
 }
 
 TEST(ChannelTest, AckOnReceiptAcknowledgesWithoutTheOwner) {
-  auto p_s = OpenInProc(
+  absl::StatusOr<ChannelPair> c = OpenChannelPair(
       [](ChannelOptions&, ChannelOptions& so) { so.ack_on_receipt = true; });
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok() && s.ok());
-  for (int i = 1; i <= 50; ++i) ASSERT_TRUE((*p)->Send(Payload(300, i)).ok());
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& primary = *c->primary;
+  Channel& secondary = *c->secondary;
+  for (int i = 1; i <= 50; ++i) ASSERT_TRUE(primary.Send(Payload(300, i)).ok());
   // Nobody on the secondary's side calls Receive or Ack.
-  ASSERT_TRUE((*p)->WaitAcked(SequenceNumber(50), In(absl::Seconds(10))).ok());
+  ASSERT_TRUE(
+      primary.WaitAcked(SequenceNumber(50), In(absl::Seconds(10))).ok());
   for (int i = 1; i <= 50; ++i) {
-    absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+    absl::StatusOr<ReceivedData> r = secondary.Receive(In(absl::Seconds(10)));
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->payload, Payload(300, i));
   }
 }
 
 TEST(ChannelTest, AckOnReceiptWaitsForReceiveBeyondTheWindow) {
-  auto p_s = OpenInProc([](ChannelOptions&, ChannelOptions& so) {
-    so.ack_on_receipt = true;
-    so.receive_window_bytes = 16384;
-  });
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok() && s.ok());
-  Channel& primary = **p;
-  Channel& secondary = **s;
+  absl::StatusOr<ChannelPair> c =
+      OpenChannelPair([](ChannelOptions&, ChannelOptions& so) {
+        so.ack_on_receipt = true;
+        so.receive_window_bytes = 16384;
+      });
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& primary = *c->primary;
+  Channel& secondary = *c->secondary;
   std::atomic<int> sent{0};
   TestThread sender(
       [&] {
@@ -278,14 +277,12 @@ TEST(ChannelTest, AckOnReceiptWaitsForReceiveBeyondTheWindow) {
 // the pipe has room) and partly by the writer thread (the rest of a record
 // the pipe could not take): all arrive whole and in order.
 TEST(ChannelTest, InlineAndHandedOverWritesKeepTheOrder) {
-  auto p_s = OpenInProc(
+  absl::StatusOr<ChannelPair> c = OpenChannelPair(
       [](ChannelOptions&, ChannelOptions& so) { so.ack_on_receipt = true; },
       /*pipe_bytes=*/1024);
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok() && s.ok());
-  Channel& primary = **p;
-  Channel& secondary = **s;
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& primary = *c->primary;
+  Channel& secondary = *c->secondary;
   constexpr int kRecords = 500;
   TestThread sender(
       [&] {
@@ -306,35 +303,36 @@ TEST(ChannelTest, InlineAndHandedOverWritesKeepTheOrder) {
 }
 
 TEST(ChannelTest, OneOversizedRecordStillFitsAnEmptyBuffer) {
-  auto p_s = OpenInProc(
+  absl::StatusOr<ChannelPair> c = OpenChannelPair(
       [](ChannelOptions& po, ChannelOptions&) { po.send_buffer_bytes = 100; });
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok() && s.ok());
-  ASSERT_TRUE((*p)->Send(Payload(1000, 1)).ok());
-  absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& primary = *c->primary;
+  Channel& secondary = *c->secondary;
+  ASSERT_TRUE(primary.Send(Payload(1000, 1)).ok());
+  absl::StatusOr<ReceivedData> r = secondary.Receive(In(absl::Seconds(10)));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->payload.size(), 1000u);
   EXPECT_TRUE(absl::IsInvalidArgument(
-      (*p)->Send(std::vector<uint8_t>(kMaxDataBytes + 1)).status()));
+      primary.Send(std::vector<uint8_t>(kMaxDataBytes + 1)).status()));
 }
 
 TEST(ChannelTest, MetricsAreExported) {
   metrics::Registry registry;
-  auto p_s = OpenInProc([&](ChannelOptions& po, ChannelOptions& so) {
-    po.metrics = &registry;
-    so.metrics = &registry;
-  });
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok() && s.ok());
-  for (int i = 1; i <= 5; ++i) ASSERT_TRUE((*p)->Send(Payload(100, i)).ok());
+  absl::StatusOr<ChannelPair> c =
+      OpenChannelPair([&](ChannelOptions& po, ChannelOptions& so) {
+        po.metrics = &registry;
+        so.metrics = &registry;
+      });
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& primary = *c->primary;
+  Channel& secondary = *c->secondary;
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(primary.Send(Payload(100, i)).ok());
   for (int i = 1; i <= 5; ++i) {
-    absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+    absl::StatusOr<ReceivedData> r = secondary.Receive(In(absl::Seconds(10)));
     ASSERT_TRUE(r.ok());
-    ASSERT_TRUE((*s)->Ack(r->sequence).ok());
+    ASSERT_TRUE(secondary.Ack(r->sequence).ok());
   }
-  ASSERT_TRUE((*p)->WaitAcked(SequenceNumber(5), In(absl::Seconds(10))).ok());
+  ASSERT_TRUE(primary.WaitAcked(SequenceNumber(5), In(absl::Seconds(10))).ok());
   const std::string text = registry.ExportPrometheus();
   EXPECT_THAT(text, HasSubstr("ftvm_logchannel_data_records_sent_total{"
                               "channel=\"p\"} 5\n"));
@@ -350,47 +348,47 @@ TEST(ChannelTest, MetricsAreExported) {
 }
 
 TEST(ChannelTest, CloseIsSeenByThePeerAfterItsData) {
-  auto p_s = OpenInProc();
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok() && s.ok());
-  for (int i = 1; i <= 3; ++i) ASSERT_TRUE((*p)->Send(Payload(50, i)).ok());
-  (*p)->Close("maintenance");
+  absl::StatusOr<ChannelPair> c = OpenChannelPair();
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& primary = *c->primary;
+  Channel& secondary = *c->secondary;
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(primary.Send(Payload(50, i)).ok());
+  primary.Close("maintenance");
   for (int i = 1; i <= 3; ++i) {
-    absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+    absl::StatusOr<ReceivedData> r = secondary.Receive(In(absl::Seconds(10)));
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->sequence.value(), uint64_t(i));
   }
-  absl::StatusOr<ReceivedData> end = (*s)->Receive(In(absl::Seconds(10)));
+  absl::StatusOr<ReceivedData> end = secondary.Receive(In(absl::Seconds(10)));
   EXPECT_TRUE(absl::IsCancelled(end.status())) << end.status();
   EXPECT_THAT(end.status().message(),
               HasSubstr("closed the channel: maintenance"));
-  EXPECT_TRUE(absl::IsCancelled((*p)->status()));
-  absl::StatusOr<SequenceNumber> after = (*p)->Send(Payload(1, 1));
+  EXPECT_TRUE(absl::IsCancelled(primary.status()));
+  absl::StatusOr<SequenceNumber> after = primary.Send(Payload(1, 1));
   EXPECT_TRUE(absl::IsCancelled(after.status())) << after.status();
-  EXPECT_TRUE(absl::IsCancelled((*s)->Send(Payload(1, 1)).status()));
+  EXPECT_TRUE(absl::IsCancelled(secondary.Send(Payload(1, 1)).status()));
 }
 
 TEST(ChannelTest, CloseWakesBlockedCallers) {
-  auto p_s = OpenInProc(
+  absl::StatusOr<ChannelPair> c = OpenChannelPair(
       [](ChannelOptions& po, ChannelOptions&) { po.send_buffer_bytes = 4096; });
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok() && s.ok());
-  ASSERT_TRUE((*p)->Send(Payload(4096, 1)).ok());
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& primary = *c->primary;
+  Channel& secondary = *c->secondary;
+  ASSERT_TRUE(primary.Send(Payload(4096, 1)).ok());
   absl::Status send_status, receive_status;
-  auto close = [&] { (*p)->Close("test failed"); };
+  auto close = [&] { primary.Close("test failed"); };
   TestThread blocked_send(
-      [&] { send_status = (*p)->Send(Payload(4096, 2)).status(); }, close);
+      [&] { send_status = primary.Send(Payload(4096, 2)).status(); }, close);
   TestThread blocked_receive(
       [&] {
-        (void)(*s)->Receive(In(absl::Seconds(10)));  // record 1
-        receive_status = (*s)->Receive(absl::InfiniteFuture()).status();
+        (void)secondary.Receive(In(absl::Seconds(10)));  // record 1
+        receive_status = secondary.Receive(absl::InfiniteFuture()).status();
       },
       close);
   ASSERT_TRUE(
-      Eventually([&] { return (*p)->stats().backpressure_stalls == 1; }));
-  (*p)->Close("shutting down");
+      Eventually([&] { return primary.stats().backpressure_stalls == 1; }));
+  primary.Close("shutting down");
   blocked_send.Join();
   blocked_receive.Join();
   EXPECT_TRUE(absl::IsCancelled(send_status)) << send_status;
@@ -398,20 +396,10 @@ TEST(ChannelTest, CloseWakesBlockedCallers) {
 }
 
 TEST(ChannelTest, CloseDoesNotHangOnAPeerThatStopsReading) {
-  auto a_b = MakeInProcPair({.capacity_bytes = 4096});
-  auto& a = a_b.first;
-  auto& b = a_b.second;
   ChannelOptions o = Options(Role::kPrimary);
   o.close_timeout = absl::Milliseconds(100);
-  absl::StatusOr<RawPeer> peer = absl::UnknownError("not run");
-  std::thread t([&, b = std::move(b)]() mutable {
-    peer =
-        RawPeer::Handshake(std::move(b), testing::HsOptions(Role::kSecondary));
-  });
-  absl::StatusOr<std::unique_ptr<Channel>> c =
-      Channel::Open(std::move(a), std::move(o));
-  t.join();
-  ASSERT_TRUE(c.ok() && peer.ok());
+  auto [c, peer] = RawPeer::Connect(o, /*pipe_bytes=*/4096);
+  ASSERT_TRUE(c.ok() && peer.ok()) << c.status() << peer.status();
   // The peer never reads: the writer blocks on the full pipe.
   for (int i = 1; i <= 10; ++i) ASSERT_TRUE((*c)->Send(Payload(4000, i)).ok());
   (*c)->Close("giving up");
@@ -419,31 +407,25 @@ TEST(ChannelTest, CloseDoesNotHangOnAPeerThatStopsReading) {
 }
 
 TEST(ChannelTest, WrongSecretFailsOpenOnBothSides) {
-  auto p_s = OpenInProc([](ChannelOptions&, ChannelOptions& so) {
+  auto [p, s] = OpenInProc([](ChannelOptions&, ChannelOptions& so) {
     so.shared_secret = "a different secret, long enough";
   });
-  auto& p = p_s.first;
-  auto& s = p_s.second;
   EXPECT_TRUE(absl::IsUnauthenticated(p.status())) << p.status();
   EXPECT_TRUE(absl::IsUnauthenticated(s.status())) << s.status();
   EXPECT_THAT(p.status().message(), HasSubstr("wrong shared secret"));
 }
 
 TEST(ChannelTest, WrongVersionFailsOpen) {
-  auto p_s = OpenInProc(
+  auto [p, s] = OpenInProc(
       [](ChannelOptions&, ChannelOptions& so) { so.versions = {7}; });
-  auto& p = p_s.first;
-  auto& s = p_s.second;
   EXPECT_THAT(p.status().message(), HasSubstr("no common protocol version"));
   EXPECT_THAT(s.status().message(), HasSubstr("no common protocol version"));
 }
 
 TEST(ChannelTest, EncryptionMismatchFailsOpen) {
-  auto p_s = OpenInProc([](ChannelOptions&, ChannelOptions& so) {
+  auto [p, s] = OpenInProc([](ChannelOptions&, ChannelOptions& so) {
     so.security = Security::kPlaintext;
   });
-  auto& p = p_s.first;
-  auto& s = p_s.second;
   EXPECT_THAT(p.status().message(),
               HasSubstr("the peer wants plaintext, we require encryption"));
   EXPECT_TRUE(absl::IsFailedPrecondition(s.status())) << s.status();
@@ -456,31 +438,28 @@ struct Wire {
 };
 
 void CheckWireVisibility(Security security, bool visible) {
-  auto a_b = MakeInProcPair();
-  auto& a = a_b.first;
-  auto& b = a_b.second;
   auto wire = std::make_shared<Wire>();
-  auto tap = std::make_unique<InterceptTransport>(
-      std::move(a), [wire](std::span<const uint8_t> bytes, Transport& inner) {
+  absl::StatusOr<ChannelPair> c = OpenChannelPair(
+      [security](ChannelOptions& po, ChannelOptions& so) {
+        po.security = so.security = security;
+      },
+      kPipeBytes,
+      [wire](std::span<const uint8_t> bytes, Transport& inner) {
         {
           absl::MutexLock lock(&wire->mu);
           wire->bytes.insert(wire->bytes.end(), bytes.begin(), bytes.end());
         }
         return inner.Write(bytes);
       });
-  ChannelOptions po = Options(Role::kPrimary);
-  ChannelOptions so = Options(Role::kSecondary);
-  po.security = so.security = security;
-  auto p_s = OpenBoth(std::move(tap), po, std::move(b), so);
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok() && s.ok()) << p.status() << s.status();
-  EXPECT_EQ((*p)->encrypted(), security == Security::kEncrypted);
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& primary = *c->primary;
+  Channel& secondary = *c->secondary;
+  EXPECT_EQ(primary.encrypted(), security == Security::kEncrypted);
   const std::string text = "a recognisable log entry: port 0x3f8 read 0x41";
   ASSERT_TRUE(
-      (*p)->Send({reinterpret_cast<const uint8_t*>(text.data()), text.size()})
+      primary.Send({reinterpret_cast<const uint8_t*>(text.data()), text.size()})
           .ok());
-  absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+  absl::StatusOr<ReceivedData> r = secondary.Receive(In(absl::Seconds(10)));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(std::string(r->payload.begin(), r->payload.end()), text);
   absl::MutexLock lock(&wire->mu);
@@ -496,13 +475,10 @@ TEST(ChannelTest, EncryptedByDefaultPlaintextOnlyWhenChosen) {
 
 // Opens a channel whose primary writes through `on_write` once the
 // handshake is done, sends one DATA record, and returns both ends.
-std::pair<testing::ChannelOr, testing::ChannelOr> WithTamperedData(
+absl::StatusOr<ChannelPair> WithTamperedData(
     InterceptTransport::OnWrite on_write) {
-  auto a_b = MakeInProcPair();
-  auto& a = a_b.first;
-  auto& b = a_b.second;
-  auto tap = std::make_unique<InterceptTransport>(
-      std::move(a),
+  absl::StatusOr<ChannelPair> c = OpenChannelPair(
+      {}, kPipeBytes,
       [on_write](std::span<const uint8_t> bytes, Transport& inner) {
         bool has_data = false;
         ForEachRecord(bytes, [&](size_t, const RecordHeader& h) {
@@ -510,16 +486,12 @@ std::pair<testing::ChannelOr, testing::ChannelOr> WithTamperedData(
         });
         return has_data ? on_write(bytes, inner) : inner.Write(bytes);
       });
-  auto pair = OpenBoth(std::move(tap), Options(Role::kPrimary), std::move(b),
-                       Options(Role::kSecondary));
-  if (pair.first.ok() && pair.second.ok()) {
-    (void)(*pair.first)->Send(Payload(300, 1));
-  }
-  return pair;
+  if (c.ok()) (void)c->primary->Send(Payload(300, 1));
+  return c;
 }
 
 TEST(ChannelTest, TamperedCiphertextIsRejectedAndBothSidesKnow) {
-  auto p_s =
+  absl::StatusOr<ChannelPair> c =
       WithTamperedData([](std::span<const uint8_t> bytes, Transport& inner) {
         std::vector<uint8_t> copy(bytes.begin(), bytes.end());
         ForEachRecord(copy, [&](size_t at, const RecordHeader& h) {
@@ -528,41 +500,41 @@ TEST(ChannelTest, TamperedCiphertextIsRejectedAndBothSidesKnow) {
         });
         return inner.Write(copy);
       });
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok() && s.ok());
-  absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& primary = *c->primary;
+  Channel& secondary = *c->secondary;
+  absl::StatusOr<ReceivedData> r = secondary.Receive(In(absl::Seconds(10)));
   EXPECT_TRUE(absl::IsDataLoss(r.status())) << r.status();
   EXPECT_THAT(r.status().message(),
               AllOf(HasSubstr("DATA"), HasSubstr("failed authentication")));
-  EXPECT_EQ((*s)->status(), r.status());
+  EXPECT_EQ(secondary.status(), r.status());
   // The primary is told why, in a CLOSE.
-  ASSERT_TRUE(Eventually([&] { return !(*p)->status().ok(); }));
-  absl::Status ps = (*p)->status();
+  ASSERT_TRUE(Eventually([&] { return !primary.status().ok(); }));
+  absl::Status ps = primary.status();
   EXPECT_TRUE(absl::IsDataLoss(ps)) << ps;
   EXPECT_THAT(ps.message(), AllOf(HasSubstr("closed the channel"),
                                   HasSubstr("failed authentication")));
-  EXPECT_EQ((*p)->Send(Payload(1, 1)).status(), ps);
-  EXPECT_EQ((*p)->WaitAcked(SequenceNumber(1), In(absl::Seconds(1))), ps);
+  EXPECT_EQ(primary.Send(Payload(1, 1)).status(), ps);
+  EXPECT_EQ(primary.WaitAcked(SequenceNumber(1), In(absl::Seconds(1))), ps);
 }
 
 TEST(ChannelTest, GarbageIsRefused) {
-  auto p_s = WithTamperedData([](std::span<const uint8_t>, Transport& inner) {
-    const std::string junk = "this is not a record, it is junk";
-    return inner.Write(
-        {reinterpret_cast<const uint8_t*>(junk.data()), junk.size()});
-  });
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok() && s.ok());
-  absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+  absl::StatusOr<ChannelPair> c =
+      WithTamperedData([](std::span<const uint8_t>, Transport& inner) {
+        const std::string junk = "this is not a record, it is junk";
+        return inner.Write(
+            {reinterpret_cast<const uint8_t*>(junk.data()), junk.size()});
+      });
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& secondary = *c->secondary;
+  absl::StatusOr<ReceivedData> r = secondary.Receive(In(absl::Seconds(10)));
   EXPECT_TRUE(absl::IsDataLoss(r.status())) << r.status();
   EXPECT_THAT(r.status().message(),
               AllOf(HasSubstr("bad magic"), HasSubstr("corrupt from here on")));
 }
 
 TEST(ChannelTest, PeerDisconnectingMidRecord) {
-  auto p_s =
+  absl::StatusOr<ChannelPair> c =
       WithTamperedData([](std::span<const uint8_t> bytes, Transport& inner) {
         // Half the bytes, then the primary's stream ends: to the secondary
         // it is a peer gone in the middle of a record.
@@ -570,16 +542,16 @@ TEST(ChannelTest, PeerDisconnectingMidRecord) {
         inner.ShutdownWrite();
         return absl::UnavailableError("cut by the test");
       });
-  auto& p = p_s.first;
-  auto& s = p_s.second;
-  ASSERT_TRUE(p.ok() && s.ok());
-  absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+  ASSERT_TRUE(c.ok()) << c.status();
+  Channel& primary = *c->primary;
+  Channel& secondary = *c->secondary;
+  absl::StatusOr<ReceivedData> r = secondary.Receive(In(absl::Seconds(10)));
   EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
   EXPECT_THAT(r.status().message(),
               HasSubstr("disconnected in the middle of a record"));
   // The primary's write failed and the secondary ended its side.
-  ASSERT_TRUE(Eventually([&] { return !(*p)->status().ok(); }));
-  EXPECT_TRUE(absl::IsUnavailable((*p)->status())) << (*p)->status();
+  ASSERT_TRUE(Eventually([&] { return !primary.status().ok(); }));
+  EXPECT_TRUE(absl::IsUnavailable(primary.status())) << primary.status();
 }
 
 TEST(ChannelTest, DataOutOfSequenceEndsTheChannel) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/status.h"
 #include "logchannel/channel.h"
@@ -48,6 +49,10 @@ inline HandshakeOptions HsOptions(Role role) {
 }
 
 using ChannelOr = absl::StatusOr<std::unique_ptr<Channel>>;
+using Tweak =
+    std::function<void(ChannelOptions& primary, ChannelOptions& secondary)>;
+
+inline constexpr size_t kPipeBytes = 256 * 1024;
 
 // Opens a channel on each transport at once (each handshake waits for the
 // other side).
@@ -60,19 +65,6 @@ inline std::pair<ChannelOr, ChannelOr> OpenBoth(std::unique_ptr<Transport> a,
   ChannelOr first = Channel::Open(std::move(a), std::move(oa));
   t.join();
   return {std::move(first), std::move(second)};
-}
-
-// Both ends of an in-process channel with default options but for `tweak`.
-inline std::pair<ChannelOr, ChannelOr> OpenInProc(
-    const std::function<void(ChannelOptions&, ChannelOptions&)>& tweak = {},
-    size_t pipe_bytes = 256 * 1024) {
-  auto a_b = MakeInProcPair({.capacity_bytes = pipe_bytes});
-  auto& a = a_b.first;
-  auto& b = a_b.second;
-  ChannelOptions p = Options(Role::kPrimary);
-  ChannelOptions s = Options(Role::kSecondary);
-  if (tweak) tweak(p, s);
-  return OpenBoth(std::move(a), std::move(p), std::move(b), std::move(s));
 }
 
 // Runs the handshake on both transports at once with the given options.
@@ -99,10 +91,11 @@ class RawPeer {
         decoder_(std::move(decoder)) {}
 
   // Opens a Channel with `channel_options` on one end of an in-process pair
-  // and handshakes as the other role on the other end.
+  // (a pipe of `pipe_bytes`) and handshakes as the other role on the other
+  // end.
   static std::pair<ChannelOr, absl::StatusOr<RawPeer>> Connect(
-      ChannelOptions channel_options) {
-    auto a_b = MakeInProcPair();
+      ChannelOptions channel_options, size_t pipe_bytes = kPipeBytes) {
+    auto a_b = MakeInProcPair({.capacity_bytes = pipe_bytes});
     auto& a = a_b.first;
     auto& b = a_b.second;
     HandshakeOptions hs =
@@ -200,6 +193,46 @@ class InterceptTransport : public Transport {
   std::unique_ptr<Transport> inner_;
   OnWrite on_write_;
 };
+
+// Both ends of an in-process channel (primary, secondary) with default
+// options but for `tweak`, through a pipe of `pipe_bytes`; the primary
+// writes through `primary_writes` if given (see InterceptTransport).
+inline std::pair<ChannelOr, ChannelOr> OpenInProc(
+    const Tweak& tweak = {}, size_t pipe_bytes = kPipeBytes,
+    InterceptTransport::OnWrite primary_writes = {}) {
+  auto a_b = MakeInProcPair({.capacity_bytes = pipe_bytes});
+  std::unique_ptr<Transport> a = std::move(a_b.first);
+  if (primary_writes) {
+    a = std::make_unique<InterceptTransport>(std::move(a),
+                                             std::move(primary_writes));
+  }
+  ChannelOptions p = Options(Role::kPrimary);
+  ChannelOptions s = Options(Role::kSecondary);
+  if (tweak) tweak(p, s);
+  return OpenBoth(std::move(a), std::move(p), std::move(a_b.second),
+                  std::move(s));
+}
+
+// Both ends of a channel that opened.
+struct ChannelPair {
+  std::unique_ptr<Channel> primary;
+  std::unique_ptr<Channel> secondary;
+};
+
+// OpenInProc for a test that needs both ends open: an error names the end
+// that failed (or both).
+inline absl::StatusOr<ChannelPair> OpenChannelPair(
+    const Tweak& tweak = {}, size_t pipe_bytes = kPipeBytes,
+    InterceptTransport::OnWrite primary_writes = {}) {
+  auto [p, s] = OpenInProc(tweak, pipe_bytes, std::move(primary_writes));
+  if (!p.ok() || !s.ok()) {
+    const absl::Status& first = p.ok() ? s.status() : p.status();
+    return absl::Status(first.code(),
+                        absl::StrCat("primary: ", p.status().ToString(),
+                                     "; secondary: ", s.status().ToString()));
+  }
+  return ChannelPair{.primary = *std::move(p), .secondary = *std::move(s)};
+}
 
 // Calls fn(offset, header) for each record in `bytes`, which must hold whole
 // records (the channel writes whole records).

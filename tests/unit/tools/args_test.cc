@@ -2,6 +2,7 @@
 #include "tools/cli/args.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -229,6 +230,63 @@ TEST_F(ArgParserTest, HelpListsEveryOptionWithDefault) {
   EXPECT_LT(help.find("--kernel"), help.find("--cmdline"));
   EXPECT_LT(help.find("--cmdline"), help.find("--mem"));
   EXPECT_LT(help.find("--mem"), help.find("--verbose"));
+}
+
+// ---------------------------------------------------------------------------
+// ParseCommandLine, ParseOptions and UsageError: what every tool prints.
+
+TEST_F(ArgParserTest, ParseCommandLinePrintsHelpAndExits0) {
+  int exit_code = -1;
+  ::testing::internal::CaptureStdout();
+  EXPECT_FALSE(ParseCommandLine(parser_, "ftvm x", {"--help"}, &exit_code));
+  EXPECT_THAT(::testing::internal::GetCapturedStdout(),
+              HasSubstr("Usage: ftvm [options] IMAGE..."));
+  EXPECT_EQ(exit_code, 0);
+}
+
+TEST_F(ArgParserTest, ParseCommandLineReportsUsageErrors) {
+  int exit_code = -1;
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(ParseCommandLine(parser_, "ftvm x", {"--bogus"}, &exit_code));
+  // The parser's message already points at --help: once is enough.
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "ftvm x: unknown option --bogus (see --help)\n");
+  EXPECT_EQ(exit_code, kExitUsage);
+
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(ParseCommandLine(parser_, "ftvm x", {"--kernel"}, &exit_code));
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "ftvm x: --kernel needs a value (--kernel PATH) (see --help)\n");
+  EXPECT_EQ(exit_code, kExitUsage);
+}
+
+TEST_F(ArgParserTest, ParseCommandLineReturnsThePositionalArguments) {
+  int exit_code = -1;
+  std::optional<std::vector<std::string>> pos =
+      ParseCommandLine(parser_, "ftvm x", {"a", "--verbose", "b"}, &exit_code);
+  ASSERT_TRUE(pos.has_value());
+  EXPECT_THAT(*pos, ElementsAre("a", "b"));
+  EXPECT_TRUE(f_.verbose);
+}
+
+TEST_F(ArgParserTest, ParseOptionsRefusesPositionalArguments) {
+  int exit_code = -1;
+  EXPECT_TRUE(ParseOptions(parser_, "ftvm x", {"--verbose"}, &exit_code));
+  EXPECT_TRUE(f_.verbose);
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(ParseOptions(parser_, "ftvm x", {"a", "b"}, &exit_code));
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "ftvm x: unexpected argument 'a' (see --help)\n");
+  EXPECT_EQ(exit_code, kExitUsage);
+}
+
+TEST(UsageErrorTest, NamesTheCommandAndPointsAtHelp) {
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(UsageError("ftlog dump", "--from 5 is after --to 2"), kExitUsage);
+  EXPECT_EQ(UsageError("tool", absl::InvalidArgumentError("bad")), kExitUsage);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "ftlog dump: --from 5 is after --to 2 (see --help)\n"
+            "tool: bad (see --help)\n");
 }
 
 TEST(ArgParserHelpTest, SizeDefaultsAndLongNames) {

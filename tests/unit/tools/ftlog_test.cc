@@ -86,45 +86,21 @@ std::vector<uint8_t> Counting(size_t n) {
   return v;
 }
 
-// Every kind; the checkpoint at #7 has 5 pages, written 2 to a frame (3
-// frames).
+// SampleEntries() (every kind) with more for dump to show: the checkpoint
+// at #7 has 5 pages, written 2 to a frame (3 frames), another follows at #8,
+// and an event at #11 has more data than dump shows without --hex.
 std::vector<LogEntry> Entries() {
-  return {
-      StateDigest{.at = At(0, ExitKind::kStart, 0, 0),
-                  .digest = {.registers_hash = 1, .memory_hash = 2}},
-      SyncInput{.at = Pio(1, 0x40),
-                .value = ClockRead{.source = ClockSource::kMonotonic,
-                                   .nanos = 123456789}},
-      SyncInput{
-          .at = Pio(1, 0x40),
-          .value = ClockRead{.source = ClockSource::kRealtime, .nanos = -5}},
-      AsyncEventEntry{.at = At(4, ExitKind::kHlt, 0, 0x401100),
-                      .source = 2,
-                      .kind = 1,
-                      .data = {1, 2, 3, 4, 5}},
-      SampleCheckpoint(7, 5),
-      AsyncEventEntry{.at = CheckpointAt(7), .source = 1, .kind = 1},
-      SampleCheckpoint(8, 1),
-      OutputMarker{.at = At(9, ExitKind::kMmio, 0xd0000050, 0x401200),
-                   .kind = OutputKind::kNetPacket,
-                   .device = 0,
-                   .length = 60,
-                   .hash = 0xfeedface},
-      OutputMarker{.at = At(10, ExitKind::kIrqWindow, 0, 0x401300),
-                   .kind = OutputKind::kDiskWrite,
-                   .device = 0,
-                   .length = 4096,
-                   .hash = 0xdeadbeef},
-      AsyncEventEntry{.at = At(11, ExitKind::kHlt, 0, 0x401400),
-                      .source = 2,
-                      .kind = 1,
-                      .data = Counting(40)},
-      EndEntry{.at = Pio(12, 0x501),
-               .reason = EndReason::kGuestExit,
-               .exit_code = 3,
-               .final_digest = Digest{.registers_hash = 7, .memory_hash = 8},
-               .detail = "guest exit"},
-  };
+  std::vector<LogEntry> entries = SampleEntries();
+  entries[4] = SampleCheckpoint(7, 5);
+  // After the event at #7, which follows the checkpoint.
+  entries.insert(entries.begin() + 6, SampleCheckpoint(8, 1));
+  // Before the end entry.
+  entries.insert(entries.end() - 1,
+                 AsyncEventEntry{.at = At(11, ExitKind::kHlt, 0, 0x401400),
+                                 .source = 2,
+                                 .kind = 1,
+                                 .data = Counting(40)});
+  return entries;
 }
 
 // SampleHeader() as dump prints it.
