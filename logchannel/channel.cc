@@ -44,6 +44,9 @@ absl::Status ValidateOptions(const ChannelOptions& o) {
     return absl::InvalidArgumentError(
         "handshake_timeout must be positive and close_timeout not negative");
   }
+  // Refused before the handshake: a version the session codecs do not
+  // speak must not be negotiated.
+  for (uint16_t v : o.versions) FT_RETURN_IF_ERROR(CheckSupportedVersion(v));
   return absl::OkStatus();
 }
 
@@ -65,11 +68,12 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Open(
   }
   FT_ASSIGN_OR_RETURN(
       SessionEncoder encoder,
-      SessionEncoder::Create(handshake->send_key, handshake->encrypted));
-  FT_ASSIGN_OR_RETURN(
-      SessionDecoder decoder,
-      SessionDecoder::Create(std::move(handshake->decoder),
-                             handshake->receive_key, handshake->encrypted));
+      SessionEncoder::Create(handshake->send_key, handshake->encrypted,
+                             handshake->version));
+  FT_ASSIGN_OR_RETURN(SessionDecoder decoder,
+                      SessionDecoder::Create(
+                          std::move(handshake->decoder), handshake->receive_key,
+                          handshake->encrypted, handshake->version));
   std::unique_ptr<Channel> channel(new Channel(
       std::move(transport), std::move(options), std::move(*handshake),
       std::move(encoder), std::move(decoder)));
@@ -343,7 +347,11 @@ absl::Status Channel::Seal(const Batch& batch, std::vector<uint8_t>& out) {
     if (s.ok()) s = encoder_.AppendData(d.sequence, d.payload, out);
   }
   // After the DATA, so that its counters match what the peer has read.
-  if (s.ok() && batch.heartbeat) s = encoder_.AppendHeartbeat(Now(), out);
+  if (s.ok() && batch.heartbeat) {
+    const uint64_t progress =
+        options_.heartbeat_progress ? options_.heartbeat_progress() : 0;
+    s = encoder_.AppendHeartbeat(Now(), progress, out);
+  }
   if (s.ok() && batch.close.has_value()) {
     s = encoder_.AppendClose(*batch.close, out);
   }

@@ -38,8 +38,8 @@
 // what is queued.
 //
 // Thread ownership: every method may be called from any thread. on_ack runs
-// on the reader thread. Send and Ack may write to the transport themselves
-// (a short write: see Latency).
+// on the reader thread, heartbeat_progress on the writer thread. Send and Ack
+// may write to the transport themselves (a short write: see Latency).
 #ifndef FTVM_LOGCHANNEL_CHANNEL_H_
 #define FTVM_LOGCHANNEL_CHANNEL_H_
 
@@ -79,7 +79,8 @@ struct ChannelOptions {
   // Shared by both sides, at least kMinSecretBytes; never sent.
   std::string shared_secret;
   Security security = Security::kEncrypted;
-  // Protocol versions offered (tests offer others).
+  // Protocol versions offered, each one this build speaks (tests offer
+  // fewer).
   std::vector<uint16_t> versions = {kProtocolVersion, kOldestProtocolVersion};
   // Unacknowledged DATA payload bytes before Send blocks.
   uint64_t send_buffer_bytes = uint64_t{64} << 20;
@@ -98,6 +99,13 @@ struct ChannelOptions {
   // reader thread, just after acked() advanced: keep it short, and do not
   // call Close from it.
   std::function<void(SequenceNumber)> on_ack;
+  // Optional: the `progress` our heartbeats carry (record.h; the FT
+  // primary's position), so that the peer can tell how far ahead we are.
+  // Called once per heartbeat by the thread that seals it (the writer),
+  // without the channel's lock: it must be cheap, thread-safe and never
+  // decrease (the peer ends the channel if it does). Unset: 0. A version 2
+  // channel does not carry it.
+  std::function<uint64_t()> heartbeat_progress;
   // Where the metrics go; nullptr keeps them private to the channel.
   metrics::Registry* metrics = nullptr;
   // The metrics' channel label and the threads' names.
@@ -167,6 +175,7 @@ class Channel {
   // When a record from the peer last arrived, in `clock`'s nanoseconds (the
   // failure detector compares it with the heartbeat interval).
   int64_t last_heard_ns() const;
+  // The peer's last heartbeat (its progress is 0 on a version 2 channel).
   std::optional<PeerHeartbeat> last_heartbeat() const;
   ChannelStats stats() const;
   uint16_t version() const { return version_; }

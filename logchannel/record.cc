@@ -61,7 +61,20 @@ class BodyReader {
 
 bool Printable(uint8_t c) { return c >= 0x20 && c <= 0x7e; }
 
+// The first protocol version whose HEARTBEAT carries progress.
+constexpr uint16_t kHeartbeatProgressSince = 3;
+
 }  // namespace
+
+absl::Status CheckSupportedVersion(uint16_t version) {
+  if (version >= kOldestProtocolVersion && version <= kProtocolVersion) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("log channel protocol version ", version,
+                   " is not supported (this build speaks ",
+                   kOldestProtocolVersion, " to ", kProtocolVersion, ")"));
+}
 
 const char* RecordTypeName(RecordType type) {
   switch (type) {
@@ -261,24 +274,43 @@ absl::StatusOr<HelloReply> ParseHelloReply(std::span<const uint8_t> body) {
   return r;
 }
 
-std::vector<uint8_t> EncodeHeartbeat(const Heartbeat& heartbeat) {
+bool HeartbeatHasProgress(uint16_t version) {
+  FT_CHECK_OK(CheckSupportedVersion(version));
+  return version >= kHeartbeatProgressSince;
+}
+
+size_t HeartbeatBytes(uint16_t version) {
+  return HeartbeatHasProgress(version) ? kHeartbeatBytes : kHeartbeatV2Bytes;
+}
+
+std::vector<uint8_t> EncodeHeartbeat(const Heartbeat& heartbeat,
+                                     uint16_t version) {
   std::vector<uint8_t> out;
   PutLe(static_cast<uint64_t>(heartbeat.sender_time_ns), 8, out);
   PutLe(heartbeat.sent.value(), 8, out);
   PutLe(heartbeat.acked.value(), 8, out);
+  if (HeartbeatHasProgress(version)) {
+    PutLe(heartbeat.progress, 8, out);
+  } else {
+    FT_CHECK(heartbeat.progress == 0)
+        << "protocol version " << version << " has no heartbeat progress";
+  }
   return out;
 }
 
-absl::StatusOr<Heartbeat> ParseHeartbeat(std::span<const uint8_t> body) {
-  if (body.size() != kHeartbeatBytes) {
-    return absl::DataLossError(absl::StrCat("HEARTBEAT body of ", body.size(),
-                                            " bytes (must be ", kHeartbeatBytes,
-                                            ")"));
+absl::StatusOr<Heartbeat> ParseHeartbeat(std::span<const uint8_t> body,
+                                         uint16_t version) {
+  const size_t expected = HeartbeatBytes(version);
+  if (body.size() != expected) {
+    return absl::DataLossError(
+        absl::StrCat("HEARTBEAT body of ", body.size(), " bytes (must be ",
+                     expected, " in protocol version ", version, ")"));
   }
   Heartbeat h;
   h.sender_time_ns = static_cast<int64_t>(GetLe(body.data(), 8));
   h.sent = SequenceNumber(GetLe(body.data() + 8, 8));
   h.acked = SequenceNumber(GetLe(body.data() + 16, 8));
+  if (HeartbeatHasProgress(version)) h.progress = GetLe(body.data() + 24, 8);
   if (h.sender_time_ns < 0) {
     return absl::DataLossError(absl::StrCat("HEARTBEAT has a negative time (",
                                             h.sender_time_ns, " ns)"));

@@ -33,9 +33,13 @@ namespace ft::logchannel {
 // carries the highest number received and processed (cumulative).
 using SequenceNumber = StrongInt<struct SequenceNumberTag, uint64_t>;
 
-// Protocol versions: the current one, and the oldest still accepted.
-inline constexpr uint16_t kProtocolVersion = 2;
-inline constexpr uint16_t kOldestProtocolVersion = 1;
+// Protocol versions: the current one, and the oldest still accepted. A new
+// version may change record bodies, never the header or the HELLO (which
+// negotiates it). Version 3 added the HEARTBEAT's progress.
+inline constexpr uint16_t kProtocolVersion = 3;
+inline constexpr uint16_t kOldestProtocolVersion = 2;
+// OK for a version this build speaks; InvalidArgument naming them otherwise.
+absl::Status CheckSupportedVersion(uint16_t version);
 
 enum class RecordType : uint8_t {
   kHello = 1,       // handshake: versions, role, nonce, settings
@@ -71,7 +75,9 @@ inline constexpr size_t kMaxVersions = 8;
 inline constexpr size_t kMaxHelloBytes =
     1 + 2 * kMaxVersions + 1 + 1 + 8 + kNonceBytes;
 inline constexpr size_t kHelloReplyBytes = 2 + kProofBytes;
-inline constexpr size_t kHeartbeatBytes = 24;
+// HEARTBEAT bodies: version 2's, and the current (the bound) with progress.
+inline constexpr size_t kHeartbeatV2Bytes = 24;
+inline constexpr size_t kHeartbeatBytes = 32;
 inline constexpr size_t kMaxCloseReasonBytes = 1024;
 inline constexpr size_t kMaxCloseBytes = 1 + 2 + kMaxCloseReasonBytes;
 // A receive window below this could not hold a heartbeat's worth of data.
@@ -132,17 +138,25 @@ std::vector<uint8_t> EncodeHelloReply(const HelloReply& reply);
 absl::StatusOr<HelloReply> ParseHelloReply(std::span<const uint8_t> body);
 
 // HEARTBEAT: sender's monotonic time (ns, i64 LE) | the last DATA sequence
-// it sent (u64 LE) | the last sequence it acknowledged (u64 LE). On an
-// ordered stream both counters must equal what the receiver has seen, which
-// it checks.
+// it sent (u64 LE) | the last sequence it acknowledged (u64 LE) | since
+// version 3, progress (u64 LE): a monotonic counter of the sender's
+// application (the FT primary's position), 0 if it has none. On an ordered
+// stream both sequences must equal what the receiver has seen, which it
+// checks. The body's length is exact for the negotiated `version` (a
+// supported one); version 2 has no progress, which must then be 0.
 struct Heartbeat {
   int64_t sender_time_ns = 0;
   SequenceNumber sent;
   SequenceNumber acked;
+  uint64_t progress = 0;
   bool operator==(const Heartbeat&) const = default;
 };
-std::vector<uint8_t> EncodeHeartbeat(const Heartbeat& heartbeat);
-absl::StatusOr<Heartbeat> ParseHeartbeat(std::span<const uint8_t> body);
+bool HeartbeatHasProgress(uint16_t version);
+size_t HeartbeatBytes(uint16_t version);
+std::vector<uint8_t> EncodeHeartbeat(const Heartbeat& heartbeat,
+                                     uint16_t version);
+absl::StatusOr<Heartbeat> ParseHeartbeat(std::span<const uint8_t> body,
+                                         uint16_t version);
 
 // CLOSE: status code (u8, an absl::StatusCode) | reason length (u16 LE) |
 // reason (printable ASCII, at most kMaxCloseReasonBytes).

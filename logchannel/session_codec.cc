@@ -13,10 +13,12 @@ crypto::GcmNonce RecordNonce(uint64_t count) {
 }
 
 absl::StatusOr<SessionEncoder> SessionEncoder::Create(const crypto::Key& key,
-                                                      bool encrypt) {
+                                                      bool encrypt,
+                                                      uint16_t version) {
+  FT_RETURN_IF_ERROR(CheckSupportedVersion(version));
   FT_ASSIGN_OR_RETURN(crypto::AesGcm gcm,
                       crypto::AesGcm::Create(key, crypto::AesGcm::Mode::kSeal));
-  return SessionEncoder(std::move(gcm), encrypt);
+  return SessionEncoder(std::move(gcm), encrypt, version);
 }
 
 absl::Status AppendSealedRecord(crypto::AesGcm& gcm, uint64_t count,
@@ -79,10 +81,14 @@ absl::Status SessionEncoder::AppendAck(SequenceNumber acked,
   return absl::OkStatus();
 }
 
-absl::Status SessionEncoder::AppendHeartbeat(int64_t now_ns,
+absl::Status SessionEncoder::AppendHeartbeat(int64_t now_ns, uint64_t progress,
                                              std::vector<uint8_t>& out) {
   const std::vector<uint8_t> body = EncodeHeartbeat(
-      {.sender_time_ns = now_ns, .sent = last_data_, .acked = last_ack_});
+      {.sender_time_ns = now_ns,
+       .sent = last_data_,
+       .acked = last_ack_,
+       .progress = HeartbeatHasProgress(version_) ? progress : 0},
+      version_);
   return Append(RecordType::kHeartbeat, 0, body, out);
 }
 
@@ -93,10 +99,12 @@ absl::Status SessionEncoder::AppendClose(const CloseNotice& close,
 
 absl::StatusOr<SessionDecoder> SessionDecoder::Create(RecordDecoder records,
                                                       const crypto::Key& key,
-                                                      bool encrypted) {
+                                                      bool encrypted,
+                                                      uint16_t version) {
+  FT_RETURN_IF_ERROR(CheckSupportedVersion(version));
   FT_ASSIGN_OR_RETURN(crypto::AesGcm gcm,
                       crypto::AesGcm::Create(key, crypto::AesGcm::Mode::kOpen));
-  return SessionDecoder(std::move(records), std::move(gcm), encrypted);
+  return SessionDecoder(std::move(records), std::move(gcm), encrypted, version);
 }
 
 absl::StatusOr<std::optional<SessionMessage>> SessionDecoder::Next() {
@@ -177,22 +185,8 @@ absl::StatusOr<SessionMessage> SessionDecoder::Decode(const RawRecord& r) {
       last_ack_ = SequenceNumber(h.sequence);
       return AckMessage{.acked = last_ack_};
     }
-    case RecordType::kHeartbeat: {
-      FT_ASSIGN_OR_RETURN(Heartbeat hb, ParseHeartbeat(payload));
-      if (hb.sent != last_data_ || hb.acked != last_ack_) {
-        return absl::DataLossError(absl::StrCat(
-            "HEARTBEAT says ", hb.sent.value(), " DATA sent and ",
-            hb.acked.value(), " acknowledged, but the stream carried ",
-            last_data_.value(), " and ", last_ack_.value()));
-      }
-      if (last_heartbeat_ns_.has_value() &&
-          hb.sender_time_ns < *last_heartbeat_ns_) {
-        return absl::DataLossError(
-            "HEARTBEAT time went backwards (the peer's clock is monotonic)");
-      }
-      last_heartbeat_ns_ = hb.sender_time_ns;
-      return hb;
-    }
+    case RecordType::kHeartbeat:
+      return DecodeHeartbeat(payload);
     case RecordType::kClose: {
       FT_ASSIGN_OR_RETURN(CloseNotice close, ParseClose(payload));
       closed_ = true;
@@ -203,6 +197,30 @@ absl::StatusOr<SessionMessage> SessionDecoder::Decode(const RawRecord& r) {
       break;
   }
   return absl::InternalError("unreachable record type");
+}
+
+absl::StatusOr<Heartbeat> SessionDecoder::DecodeHeartbeat(
+    std::span<const uint8_t> payload) {
+  FT_ASSIGN_OR_RETURN(Heartbeat hb, ParseHeartbeat(payload, version_));
+  if (hb.sent != last_data_ || hb.acked != last_ack_) {
+    return absl::DataLossError(
+        absl::StrCat("HEARTBEAT says ", hb.sent.value(), " DATA sent and ",
+                     hb.acked.value(), " acknowledged, but the stream carried ",
+                     last_data_.value(), " and ", last_ack_.value()));
+  }
+  if (last_heartbeat_.has_value()) {
+    if (hb.sender_time_ns < last_heartbeat_->sender_time_ns) {
+      return absl::DataLossError(
+          "HEARTBEAT time went backwards (the peer's clock is monotonic)");
+    }
+    if (hb.progress < last_heartbeat_->progress) {
+      return absl::DataLossError(absl::StrCat(
+          "HEARTBEAT progress went backwards from ", last_heartbeat_->progress,
+          " to ", hb.progress, " (the peer's counter is monotonic)"));
+    }
+  }
+  last_heartbeat_ = hb;
+  return hb;
 }
 
 absl::Status SessionDecoder::Finish() const {

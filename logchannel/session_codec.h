@@ -5,7 +5,9 @@
 // anything a correct peer would not send: an unsealed record, a record whose
 // tag does not verify, a handshake record after the handshake, DATA out of
 // sequence, an ACK that does not advance, a heartbeat whose counters
-// disagree with the stream, anything after CLOSE.
+// disagree with the stream or whose time or progress goes backwards,
+// anything after CLOSE. Both work in the protocol version the handshake
+// chose, which decides the bodies (record.h).
 //
 // Sealing (docs/logchannel.md, "Records"): AES-256-GCM under the direction's
 // session key; the nonce is 4 zero bytes and the big-endian count of records
@@ -61,9 +63,10 @@ absl::Status AppendSealedRecord(crypto::AesGcm& gcm, uint64_t count,
 
 class SessionEncoder {
  public:
-  // `key`: this direction's session key.
+  // `key`: this direction's session key. InvalidArgument for a `version`
+  // this build does not speak.
   static absl::StatusOr<SessionEncoder> Create(const crypto::Key& key,
-                                               bool encrypt);
+                                               bool encrypt, uint16_t version);
 
   // Each appends one sealed record to `out`. DATA numbers must follow each
   // other from 1 and ACKs must advance (FT_CHECK: the channel numbers them).
@@ -71,8 +74,10 @@ class SessionEncoder {
                           std::span<const uint8_t> payload,
                           std::vector<uint8_t>& out);
   absl::Status AppendAck(SequenceNumber acked, std::vector<uint8_t>& out);
-  // Carries the last DATA and ACK numbers this encoder sealed.
-  absl::Status AppendHeartbeat(int64_t now_ns, std::vector<uint8_t>& out);
+  // Carries the last DATA and ACK numbers this encoder sealed, and
+  // `progress` where the version has it (version 2 drops it).
+  absl::Status AppendHeartbeat(int64_t now_ns, uint64_t progress,
+                               std::vector<uint8_t>& out);
   absl::Status AppendClose(const CloseNotice& close, std::vector<uint8_t>& out);
 
   SequenceNumber last_data() const { return last_data_; }
@@ -80,14 +85,15 @@ class SessionEncoder {
   uint64_t records() const { return records_; }
 
  private:
-  SessionEncoder(crypto::AesGcm gcm, bool encrypt)
-      : gcm_(std::move(gcm)), encrypt_(encrypt) {}
+  SessionEncoder(crypto::AesGcm gcm, bool encrypt, uint16_t version)
+      : gcm_(std::move(gcm)), encrypt_(encrypt), version_(version) {}
   absl::Status Append(RecordType type, uint64_t sequence,
                       std::span<const uint8_t> payload,
                       std::vector<uint8_t>& out);
 
   crypto::AesGcm gcm_;
   bool encrypt_;
+  uint16_t version_;
   uint64_t records_ = 0;  // sealed so far: the next nonce
   SequenceNumber last_data_;
   SequenceNumber last_ack_;
@@ -96,10 +102,12 @@ class SessionEncoder {
 class SessionDecoder {
  public:
   // `records` may hold bytes that arrived with the end of the handshake.
-  // `key`: the peer's direction's session key.
+  // `key`: the peer's direction's session key. InvalidArgument for a
+  // `version` this build does not speak.
   static absl::StatusOr<SessionDecoder> Create(RecordDecoder records,
                                                const crypto::Key& key,
-                                               bool encrypted);
+                                               bool encrypted,
+                                               uint16_t version);
 
   void Feed(std::span<const uint8_t> bytes) { records_.Feed(bytes); }
 
@@ -118,19 +126,23 @@ class SessionDecoder {
   size_t buffered() const { return records_.buffered(); }
 
  private:
-  SessionDecoder(RecordDecoder records, crypto::AesGcm gcm, bool encrypted)
+  SessionDecoder(RecordDecoder records, crypto::AesGcm gcm, bool encrypted,
+                 uint16_t version)
       : records_(std::move(records)),
         gcm_(std::move(gcm)),
-        encrypted_(encrypted) {}
+        encrypted_(encrypted),
+        version_(version) {}
   absl::StatusOr<SessionMessage> Decode(const RawRecord& record);
+  absl::StatusOr<Heartbeat> DecodeHeartbeat(std::span<const uint8_t> payload);
 
   RecordDecoder records_;
   crypto::AesGcm gcm_;
   bool encrypted_;
+  uint16_t version_;
   uint64_t opened_ = 0;  // records opened so far: the next nonce
   SequenceNumber last_data_;
   SequenceNumber last_ack_;
-  std::optional<int64_t> last_heartbeat_ns_;
+  std::optional<Heartbeat> last_heartbeat_;
   bool closed_ = false;
   absl::Status error_;
 };

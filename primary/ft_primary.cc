@@ -108,6 +108,15 @@ absl::StatusOr<std::unique_ptr<FtPrimary>> FtPrimary::Start(
   co.on_ack = [holder](logchannel::SequenceNumber seq) {
     if (FtPrimary* self = holder->load()) self->Acknowledged(seq.value());
   };
+  // Heartbeats carry the guest's position, so that the secondary knows its
+  // lag in positions; the same way, 0 until the recorder exists (the
+  // channel is closed before the recorder goes: see the destructor).
+  auto recorder_holder =
+      std::make_shared<std::atomic<const replay::Recorder*>>(nullptr);
+  co.heartbeat_progress = [recorder_holder]() -> uint64_t {
+    const replay::Recorder* r = recorder_holder->load();
+    return r != nullptr ? r->position() : 0;
+  };
   FT_ASSIGN_OR_RETURN(std::unique_ptr<logchannel::Channel> channel,
                       logchannel::Channel::Open(std::move(transport), co));
   std::unique_ptr<FtPrimary> p(new FtPrimary(std::move(channel), options));
@@ -118,6 +127,7 @@ absl::StatusOr<std::unique_ptr<FtPrimary>> FtPrimary::Start(
                                {.digest_interval = options.digest_interval,
                                 .flush_promptly = true,
                                 .max_flush_delay = options.max_flush_delay}));
+  recorder_holder->store(p->recorder_.get());
   if (p->lost_.load()) {
     return absl::UnavailableError(
         absl::StrCat("the secondary at ", p->channel_->Describe(),
@@ -134,8 +144,9 @@ FtPrimary::~FtPrimary() {
   }
   if (watchdog_.joinable()) watchdog_.join();
   hold_.Stop();
-  recorder_.reset();
+  // The channel first: its heartbeats read the recorder's position.
   channel_.reset();
+  recorder_.reset();
 }
 
 void FtPrimary::Lose(const std::string& why) {

@@ -50,8 +50,13 @@ void Recorder::Append(const LogEntry& entry) {
   log_bytes_.store(writer_.bytes(), std::memory_order_relaxed);
 }
 
+void Recorder::MoveTo(const LogPosition& at) {
+  at_ = at;
+  position_.store(at.position.value(), std::memory_order_relaxed);
+}
+
 absl::Status Recorder::OnExit(const vmm::ExitPoint& at) {
-  at_ = ToLogPosition(at);
+  MoveTo(ToLogPosition(at));
   return error_;
 }
 
@@ -79,9 +84,9 @@ void Recorder::OnOutput(vmm::OutputKind kind, uint32_t device,
 absl::Status Recorder::TakeCheckpoint(vmm::ExecutionContext& ctx) {
   FT_ASSIGN_OR_RETURN(vmm::VcpuSnapshot vcpu, ctx.SaveVcpu());
   const uint64_t position = ctx.AdvancePosition();
-  at_ = LogPosition{.position = Position(position),
-                    .exit = ExitSignature{.kind = ExitKind::kCheckpoint,
-                                          .rip = vcpu.regs.rip}};
+  MoveTo(LogPosition{.position = Position(position),
+                     .exit = ExitSignature{.kind = ExitKind::kCheckpoint,
+                                           .rip = vcpu.regs.rip}});
   FT_ASSIGN_OR_RETURN(std::vector<uint64_t> gfns, ctx.TakeDirtyPages());
   MicroCheckpoint cp{.at = at_, .vcpus = {ToLogVcpu(vcpu)}};
   cp.pages.reserve(gfns.size());

@@ -10,7 +10,8 @@
 //
 // A log write error is fail-stop: the next exit stops the machine with it.
 //
-// Thread ownership: the vCPU thread (as ExecutionHooks); stats() from any.
+// Thread ownership: the vCPU thread (as ExecutionHooks); stats(),
+// logged_bytes() and position() from any.
 #ifndef FTVM_REPLAY_RECORDER_H_
 #define FTVM_REPLAY_RECORDER_H_
 
@@ -79,6 +80,11 @@ class Recorder : public vmm::ExecutionHooks {
   uint64_t logged_bytes() const {
     return log_bytes_.load(std::memory_order_relaxed);
   }
+  // The current position (replay/position.h): how far the guest has run;
+  // any thread (the FT primary's heartbeats carry it).
+  uint64_t position() const {
+    return position_.load(std::memory_order_relaxed);
+  }
   Stats stats() const;
 
  private:
@@ -90,6 +96,7 @@ class Recorder : public vmm::ExecutionHooks {
   void Append(const LogEntry& entry);
   void Flush();
   absl::Status TakeCheckpoint(vmm::ExecutionContext& ctx);
+  void MoveTo(const LogPosition& at);
 
   LogWriter writer_;
   const absl::Duration digest_interval_;
@@ -97,11 +104,12 @@ class Recorder : public vmm::ExecutionHooks {
   const absl::Duration max_flush_delay_;
   absl::Time last_flush_ = absl::Now();
   absl::Time next_digest_ = absl::InfinitePast();
-  LogPosition at_;                 // the current position
+  LogPosition at_;                 // the current position (MoveTo)
   bool output_unflushed_ = false;  // an output marker waits for a flush
   absl::Status error_;
   std::atomic<uint64_t> clock_reads_{0}, events_{0}, checkpoints_{0},
-      checkpoint_pages_{0}, outputs_{0}, digests_{0}, log_bytes_{0};
+      checkpoint_pages_{0}, outputs_{0}, digests_{0}, log_bytes_{0},
+      position_{0};
 };
 
 // The log's end reason for how a machine stopped.

@@ -54,9 +54,14 @@ absl::Status Replayer::Diverge(const LogPosition& at, std::string what) {
   return absl::AbortedError(divergence_->ToString());
 }
 
+void Replayer::MoveTo(const LogPosition& at) {
+  at_ = at;
+  stats_.positions = at.position.value();
+  position_.store(stats_.positions, std::memory_order_relaxed);
+}
+
 absl::Status Replayer::OnExit(const vmm::ExitPoint& exit) {
-  at_ = ToLogPosition(exit);
-  stats_.positions = exit.position;
+  MoveTo(ToLogPosition(exit));
   if (divergence_) return absl::AbortedError(divergence_->ToString());
   const LogEntry* next = Peek();
   if (next == nullptr) {
@@ -181,8 +186,7 @@ absl::Status Replayer::ApplyCheckpoint(vmm::ExecutionContext& ctx,
                                           cp.vcpus.size()));
   }
   ctx.AdvancePosition();
-  at_ = cp.at;
-  stats_.positions = cp.at.position.value();
+  MoveTo(cp.at);
   FT_ASSIGN_OR_RETURN(vmm::VcpuSnapshot vcpu, ctx.SaveVcpu());
   if (absl::Status s = FromLogVcpu(cp.vcpus[0], vcpu); !s.ok()) {
     return Diverge(cp.at, std::string(s.message()));

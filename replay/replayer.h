@@ -18,11 +18,12 @@
 // the position and what differed. The replayed machine never runs past the
 // last entry it has: if the log ends early, the run stops at its end.
 //
-// Thread ownership: the vCPU thread (as ExecutionHooks); the accessors
-// after the machine has stopped.
+// Thread ownership: the vCPU thread (as ExecutionHooks); position() from any
+// thread; the other accessors after the machine has stopped.
 #ifndef FTVM_REPLAY_REPLAYER_H_
 #define FTVM_REPLAY_REPLAYER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -82,6 +83,11 @@ class Replayer : public vmm::ExecutionHooks {
   const std::optional<EndEntry>& recorded_end() const { return end_; }
   std::optional<Digest> replayed_digest() const { return digest_; }
   Stats stats() const { return stats_; }
+  // The last position reached (Stats::positions), while the machine runs;
+  // any thread (the FT secondary's lag).
+  uint64_t position() const {
+    return position_.load(std::memory_order_relaxed);
+  }
 
  private:
   // The next entry, read ahead; null at the end of the log (or on a read
@@ -95,11 +101,13 @@ class Replayer : public vmm::ExecutionHooks {
   bool CheckpointNext(uint64_t position);
   absl::Status ApplyCheckpoint(vmm::ExecutionContext& ctx,
                                const MicroCheckpoint& cp);
+  void MoveTo(const LogPosition& at);
 
   LogReader reader_;
   std::optional<LogEntry> next_;
   bool log_done_ = false;
-  LogPosition at_;
+  LogPosition at_;  // MoveTo
+  std::atomic<uint64_t> position_{0};
   std::optional<Divergence> divergence_;
   std::optional<EndEntry> end_;
   std::optional<Digest> digest_;

@@ -64,6 +64,10 @@ FtSecondary::FtSecondary(std::unique_ptr<logchannel::Channel> channel,
         "ftvm_secondary_lag_seconds",
         "How long the log the secondary replays now waited since it "
         "arrived.");
+    lag_positions_ = options_.metrics->GetGauge(
+        "ftvm_secondary_lag_positions",
+        "Positions the primary had reached, per its last heartbeat, that "
+        "this secondary has not replayed yet.");
     divergences_ = options_.metrics->GetCounter(
         "ftvm_divergences_total",
         "Replays that left the primary's recorded run.");
@@ -117,8 +121,35 @@ FtSecondary::~FtSecondary() {
   if (receiver_.joinable()) receiver_.join();
 }
 
+void FtSecondary::SetReplayer(const replay::Replayer* replayer) {
+  absl::MutexLock lock(&mu_);
+  replayer_ = replayer;
+}
+
+void FtSecondary::UpdateLagPositions() {
+  const std::optional<logchannel::PeerHeartbeat> hb =
+      channel_->last_heartbeat();
+  absl::MutexLock lock(&mu_);
+  if (!hb.has_value() || replayer_ == nullptr) return;
+  // The heartbeat may be older than the replay's position: no lag then.
+  const uint64_t primary = hb->heartbeat.progress;
+  const uint64_t replayed = replayer_->position();
+  const uint64_t lag = primary > replayed ? primary - replayed : 0;
+  max_lag_positions_ = std::max(max_lag_positions_, lag);
+  if (lag_positions_ != nullptr) {
+    lag_positions_->Set(static_cast<double>(lag));
+  }
+}
+
 void FtSecondary::Receive() {
+  // The lag in positions is sampled once per heartbeat interval, also
+  // while the receiver waits (for room, or for records).
+  absl::Time next_sample = absl::InfinitePast();
   while (true) {
+    if (absl::Now() >= next_sample) {
+      UpdateLagPositions();
+      next_sample = absl::Now() + options_.heartbeat_interval;
+    }
     {
       // Too much unreplayed log: stop taking (and acknowledging) records
       // until the replay catches up; the primary's send buffer fills.
@@ -126,11 +157,13 @@ void FtSecondary::Receive() {
       auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stopping_ || buffered_ < options_.max_buffered_bytes;
       };
-      mu_.Await(absl::Condition(&room));
+      if (!mu_.AwaitWithDeadline(absl::Condition(&room), next_sample)) {
+        continue;
+      }
       if (stopping_) return;
     }
     absl::StatusOr<logchannel::ReceivedData> data =
-        channel_->Receive(absl::Now() + absl::Milliseconds(200));
+        channel_->Receive(next_sample);
     if (!data.ok()) {
       if (absl::IsDeadlineExceeded(data.status())) continue;
       absl::MutexLock lock(&mu_);
@@ -151,13 +184,8 @@ void FtSecondary::Receive() {
   }
 }
 
-absl::StatusOr<SecondaryResult> FtSecondary::Run(const vmm::KvmSystem& kvm) {
-  absl::StatusOr<replay::LogReader> reader =
-      replay::LogReader::Open(std::make_unique<Source>(this));
-  if (!reader.ok()) {
-    return Annotate(reader.status(), "the primary's log did not start");
-  }
-  replay::Replayer replayer(std::move(*reader));
+absl::StatusOr<vmm::MachineResult> FtSecondary::Replay(
+    const vmm::KvmSystem& kvm, replay::Replayer& replayer) {
   FT_ASSIGN_OR_RETURN(
       vmm::MachineOptions opts,
       replay::OptionsForReplay(kvm, replayer.header(), options_.kernel_path));
@@ -167,7 +195,20 @@ absl::StatusOr<SecondaryResult> FtSecondary::Run(const vmm::KvmSystem& kvm) {
                       vmm::Machine::Create(kvm, std::move(opts)));
   FT_LOG(kInfo) << "FT: secondary replaying the log of "
                 << channel_->Describe();
-  FT_ASSIGN_OR_RETURN(vmm::MachineResult ran, machine->Run());
+  return machine->Run();
+}
+
+absl::StatusOr<SecondaryResult> FtSecondary::Run(const vmm::KvmSystem& kvm) {
+  absl::StatusOr<replay::LogReader> reader =
+      replay::LogReader::Open(std::make_unique<Source>(this));
+  if (!reader.ok()) {
+    return Annotate(reader.status(), "the primary's log did not start");
+  }
+  replay::Replayer replayer(std::move(*reader));
+  SetReplayer(&replayer);
+  absl::StatusOr<vmm::MachineResult> replayed = Replay(kvm, replayer);
+  SetReplayer(nullptr);
+  FT_ASSIGN_OR_RETURN(vmm::MachineResult ran, std::move(replayed));
   SecondaryResult result{.replay = replayer.stats(),
                          .completed = replayer.completed(),
                          .final_digest = replayer.replayed_digest(),
@@ -185,6 +226,7 @@ absl::StatusOr<SecondaryResult> FtSecondary::Run(const vmm::KvmSystem& kvm) {
   {
     absl::MutexLock lock(&mu_);
     result.max_lag = max_lag_;
+    result.max_lag_positions = max_lag_positions_;
     if (!result.completed && ended_ && !end_status_.ok()) {
       result.cut_short = std::string(end_status_.message());
     }

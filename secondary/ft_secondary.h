@@ -4,7 +4,8 @@
 // identical machine with inert back ends: no TAP traffic, no disk writes,
 // received frames and disk read data come from the log. It never runs past
 // the last position received (the replayer blocks for more log), checks
-// every position, output and state digest, and reports its lag.
+// every position, output and state digest, and reports its lag (in bytes,
+// time and positions).
 //
 // A divergence is reported loudly and sent to the primary as the reason
 // the channel ends, asking for a resync.
@@ -63,6 +64,9 @@ struct SecondaryResult {
   std::string cut_short;
   uint64_t log_bytes = 0;
   absl::Duration max_lag;  // the longest a received byte waited for replay
+  // The most positions the primary was ahead of the replay, as sampled
+  // (its heartbeats carry its position; 0 with a version 2 primary).
+  uint64_t max_lag_positions = 0;
 };
 
 class FtSecondary {
@@ -96,6 +100,14 @@ class FtSecondary {
   FtSecondary(std::unique_ptr<logchannel::Channel> channel,
               const SecondaryOptions& options);
   void Receive();
+  // Builds the machine and replays on it (Run's middle).
+  absl::StatusOr<vmm::MachineResult> Replay(const vmm::KvmSystem& kvm,
+                                            replay::Replayer& replayer);
+  // The replay whose position the lag compares with; nullptr when none runs.
+  void SetReplayer(const replay::Replayer* replayer);
+  // Samples the lag in positions: the primary's, per its last heartbeat,
+  // less the replayed one.
+  void UpdateLagPositions();
 
   const SecondaryOptions options_;
   std::unique_ptr<logchannel::Channel> channel_;
@@ -106,9 +118,12 @@ class FtSecondary {
   absl::Status end_status_ ABSL_GUARDED_BY(mu_);  // why
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Duration max_lag_ ABSL_GUARDED_BY(mu_);
+  const replay::Replayer* replayer_ ABSL_GUARDED_BY(mu_) = nullptr;
+  uint64_t max_lag_positions_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<uint64_t> received_{0}, consumed_{0};
   metrics::Gauge* lag_bytes_ = nullptr;
   metrics::Gauge* lag_seconds_ = nullptr;
+  metrics::Gauge* lag_positions_ = nullptr;
   metrics::Counter* divergences_ = nullptr;
   std::thread receiver_;
 };

@@ -1,7 +1,8 @@
 // Fuzz target for what a log channel peer sends: the record framing and
 // header checks, the body parsers, sealing and authentication, the session
-// rules (sequence numbers, acknowledgements, heartbeat counters, CLOSE), and
-// the handshake itself, on hostile bytes. Format:
+// rules (sequence numbers, acknowledgements, heartbeat counters, time and
+// progress, CLOSE) in either protocol version accepted, and the handshake
+// itself, on hostile bytes. Format:
 // tests/fuzz/channel_decoder_fuzz_input.h.
 //
 // Besides "no crash, no sanitizer report, no unbounded allocation", it
@@ -70,8 +71,10 @@ bool SameRecords(const std::vector<RawRecord>& a,
   return true;
 }
 
-// Each body parsed as its type; accepted bodies re-encode to their bytes.
-void CheckHandshakeBodies(const std::vector<RawRecord>& records) {
+// Each body parsed as its type (HEARTBEAT in `version`); accepted bodies
+// re-encode to their bytes.
+void CheckHandshakeBodies(const std::vector<RawRecord>& records,
+                          uint16_t version) {
   for (const RawRecord& r : records) {
     switch (r.header.type) {
       case RecordType::kHello:
@@ -85,8 +88,9 @@ void CheckHandshakeBodies(const std::vector<RawRecord>& records) {
         }
         break;
       case RecordType::kHeartbeat:
-        if (absl::StatusOr<Heartbeat> h = ParseHeartbeat(r.body); h.ok()) {
-          FT_CHECK(EncodeHeartbeat(*h) == r.body);
+        if (absl::StatusOr<Heartbeat> h = ParseHeartbeat(r.body, version);
+            h.ok()) {
+          FT_CHECK(EncodeHeartbeat(*h, version) == r.body);
         }
         break;
       case RecordType::kClose:
@@ -107,10 +111,10 @@ struct SessionOutcome {
 };
 
 SessionOutcome DecodeSession(std::span<const uint8_t> stream, size_t chunk,
-                             bool encrypted) {
+                             bool encrypted, uint16_t version) {
   SessionOutcome out;
-  absl::StatusOr<SessionDecoder> d =
-      SessionDecoder::Create(RecordDecoder(), fuzz::FuzzKey(), encrypted);
+  absl::StatusOr<SessionDecoder> d = SessionDecoder::Create(
+      RecordDecoder(), fuzz::FuzzKey(), encrypted, version);
   FT_CHECK_OK(d);
   size_t at = 0;
   while (true) {
@@ -133,9 +137,10 @@ SessionOutcome DecodeSession(std::span<const uint8_t> stream, size_t chunk,
   }
 }
 
-void CheckSessionReencodes(const SessionOutcome& out, bool encrypted) {
+void CheckSessionReencodes(const SessionOutcome& out, bool encrypted,
+                           uint16_t version) {
   absl::StatusOr<SessionEncoder> e =
-      SessionEncoder::Create(fuzz::FuzzKey(), encrypted);
+      SessionEncoder::Create(fuzz::FuzzKey(), encrypted, version);
   FT_CHECK_OK(e);
   std::vector<uint8_t> stream;
   for (const SessionMessage& m : out.messages) {
@@ -145,14 +150,14 @@ void CheckSessionReencodes(const SessionOutcome& out, bool encrypted) {
     } else if (const auto* a = std::get_if<AckMessage>(&m)) {
       s = e->AppendAck(a->acked, stream);
     } else if (const auto* h = std::get_if<Heartbeat>(&m)) {
-      s = e->AppendHeartbeat(h->sender_time_ns, stream);
+      s = e->AppendHeartbeat(h->sender_time_ns, h->progress, stream);
     } else {
       s = e->AppendClose(std::get<CloseNotice>(m), stream);
     }
     FT_CHECK_OK(s);
   }
-  const SessionOutcome again =
-      DecodeSession(stream, std::max<size_t>(stream.size(), 1), encrypted);
+  const SessionOutcome again = DecodeSession(
+      stream, std::max<size_t>(stream.size(), 1), encrypted, version);
   FT_CHECK(again.status.ok()) << again.status.ToString();
   FT_CHECK(again.messages == out.messages)
       << "messages changed in a round trip";
@@ -179,8 +184,9 @@ void RunAgainstPeer(std::span<const uint8_t> stream) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ft::logchannel;  // NOLINT: one function
   if (size < 2) return 0;
-  const auto mode = static_cast<fuzz::Mode>((data[0] & 0x7f) % fuzz::kModes);
+  const fuzz::Mode mode = fuzz::ModeOf(data[0]);
   const bool encrypted = (data[0] & fuzz::kPlaintextBit) == 0;
+  const uint16_t version = fuzz::VersionOf(data[0]);
   const size_t chunk = data[1] % 61 + 1;
   const std::span<const uint8_t> body(data + 2, size - 2);
 
@@ -195,19 +201,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FT_CHECK(whole.status == pieces.status)
         << whole.status.ToString() << " vs " << pieces.status.ToString();
     FT_CHECK(SameRecords(whole.records, pieces.records));
-    CheckHandshakeBodies(whole.records);
+    CheckHandshakeBodies(whole.records, version);
     return 0;
   }
   const std::vector<uint8_t> stream =
       mode == fuzz::kSessionRecords
           ? fuzz::SealRecords(body, encrypted)
           : std::vector<uint8_t>(body.begin(), body.end());
-  const SessionOutcome whole =
-      DecodeSession(stream, std::max<size_t>(stream.size(), 1), encrypted);
-  const SessionOutcome pieces = DecodeSession(stream, chunk, encrypted);
+  const SessionOutcome whole = DecodeSession(
+      stream, std::max<size_t>(stream.size(), 1), encrypted, version);
+  const SessionOutcome pieces =
+      DecodeSession(stream, chunk, encrypted, version);
   FT_CHECK(whole.status == pieces.status)
       << whole.status.ToString() << " vs " << pieces.status.ToString();
   FT_CHECK(whole.messages == pieces.messages);
-  CheckSessionReencodes(whole, encrypted);
+  CheckSessionReencodes(whole, encrypted, version);
   return 0;
 }

@@ -3,8 +3,10 @@
 //
 //   mode (1 byte) | chunk (1 byte) | body
 //
-// mode % 4 says what the body is; bit 7 of mode makes the session plaintext
-// (authenticated, not encrypted) instead of encrypted:
+// (mode & 0x3f) % 4 says what the body is; bit 7 of mode makes the session
+// plaintext (authenticated, not encrypted) instead of encrypted, and bit 6
+// decodes record bodies in the oldest protocol version accepted rather than
+// the current one (kHandshakeStream, kSessionStream, kSessionRecords):
 //   kHandshakeStream: bytes as a peer sends them during the handshake
 //                     (unsealed records), split into records and each body
 //                     parsed as its type;
@@ -41,6 +43,15 @@ enum Mode : uint8_t {
 };
 inline constexpr uint8_t kModes = 4;
 inline constexpr uint8_t kPlaintextBit = 0x80;
+inline constexpr uint8_t kOldestVersionBit = 0x40;
+
+inline Mode ModeOf(uint8_t mode_byte) {
+  return static_cast<Mode>((mode_byte & 0x3f) % kModes);
+}
+inline uint16_t VersionOf(uint8_t mode_byte) {
+  return (mode_byte & kOldestVersionBit) != 0 ? kOldestProtocolVersion
+                                              : kProtocolVersion;
+}
 
 inline crypto::Key FuzzKey() {
   crypto::Key k;

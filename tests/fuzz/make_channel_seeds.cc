@@ -1,6 +1,7 @@
 // Writes the log channel decoder fuzz target's seed corpus (format:
 // channel_decoder_fuzz_input.h): valid streams of every record type in each
-// mode, encrypted and plaintext, and one damaged or misbehaving stream per
+// mode, encrypted and plaintext, in the current protocol version and the
+// oldest accepted (suffix _v2), and one damaged or misbehaving stream per
 // kind of refusal.
 //
 //   ninja -C build tests/fuzz/make_channel_seeds
@@ -46,7 +47,7 @@ class Writer {
 };
 
 Hello PrimaryHello() {
-  Hello h{.versions = {2, 1},
+  Hello h{.versions = {kProtocolVersion, kOldestProtocolVersion},
           .role = Role::kPrimary,
           .wants_encryption = true,
           .receive_window_bytes = 1 << 20};
@@ -57,43 +58,54 @@ Hello PrimaryHello() {
 Bytes HandshakeStream(const Hello& hello) {
   Bytes out;
   AppendPlainRecord(RecordType::kHello, EncodeHello(hello), out);
-  HelloReply reply{.version = 2};
+  HelloReply reply{.version = kProtocolVersion};
   reply.proof.fill(0x33);  // never the right one
   AppendPlainRecord(RecordType::kHelloReply, EncodeHelloReply(reply), out);
   return out;
 }
 
 // A session from a correct encoder: every message type.
-Bytes Session(bool encrypt) {
+Bytes Session(bool encrypt, uint16_t version) {
   absl::StatusOr<SessionEncoder> e =
-      SessionEncoder::Create(fuzz::FuzzKey(), encrypt);
+      SessionEncoder::Create(fuzz::FuzzKey(), encrypt, version);
   FT_CHECK_OK(e);
   Bytes out;
-  FT_CHECK_OK(e->AppendHeartbeat(1000, out));
+  FT_CHECK_OK(e->AppendHeartbeat(1000, 7, out));
   FT_CHECK_OK(e->AppendData(SequenceNumber(1), Text("pio 0x71 -> 0x12"), out));
   FT_CHECK_OK(e->AppendData(SequenceNumber(2), {}, out));
   FT_CHECK_OK(e->AppendAck(SequenceNumber(4), out));
   FT_CHECK_OK(e->AppendData(SequenceNumber(3), Bytes(300, 0xab), out));
-  FT_CHECK_OK(e->AppendHeartbeat(2000, out));
+  FT_CHECK_OK(e->AppendHeartbeat(2000, 7 + 40, out));
   FT_CHECK_OK(e->AppendClose(
       {.code = absl::StatusCode::kCancelled, .reason = "done"}, out));
   return out;
 }
 
+// The progress a heartbeat of `version` carries: none before version 3.
+uint64_t Progress(uint16_t version, uint64_t progress) {
+  return HeartbeatHasProgress(version) ? progress : 0;
+}
+
 // The same session as record descriptions (kSessionRecords).
-Bytes SessionSpec() {
+Bytes SessionSpec(uint16_t version) {
   Bytes out;
-  fuzz::AppendRecordSpec(RecordType::kHeartbeat, 0,
-                         EncodeHeartbeat({.sender_time_ns = 1000}), out);
+  fuzz::AppendRecordSpec(
+      RecordType::kHeartbeat, 0,
+      EncodeHeartbeat(
+          {.sender_time_ns = 1000, .progress = Progress(version, 7)}, version),
+      out);
   fuzz::AppendRecordSpec(RecordType::kData, 1, Text("pio 0x71 -> 0x12"), out);
   fuzz::AppendRecordSpec(RecordType::kData, 2, {}, out);
   fuzz::AppendRecordSpec(RecordType::kAck, 4, {}, out);
   fuzz::AppendRecordSpec(RecordType::kData, 3, Bytes(300, 0xab), out);
-  fuzz::AppendRecordSpec(RecordType::kHeartbeat, 0,
-                         EncodeHeartbeat({.sender_time_ns = 2000,
-                                          .sent = SequenceNumber(3),
-                                          .acked = SequenceNumber(4)}),
-                         out);
+  fuzz::AppendRecordSpec(
+      RecordType::kHeartbeat, 0,
+      EncodeHeartbeat({.sender_time_ns = 2000,
+                       .sent = SequenceNumber(3),
+                       .acked = SequenceNumber(4),
+                       .progress = Progress(version, 7 + 40)},
+                      version),
+      out);
   fuzz::AppendRecordSpec(
       RecordType::kClose, 0,
       EncodeClose({.code = absl::StatusCode::kCancelled, .reason = "done"}),
@@ -110,6 +122,7 @@ int main(int argc, char** argv) {
   }
   Writer w(argv[1]);
   constexpr uint8_t kPlain = fuzz::kPlaintextBit;
+  constexpr uint8_t kOldest = fuzz::kOldestVersionBit;
 
   // Handshake records.
   const Bytes hs = HandshakeStream(PrimaryHello());
@@ -138,19 +151,25 @@ int main(int argc, char** argv) {
     w.Write("hs_unknown_flags", fuzz::kHandshakeStream, 7, s);
   }
 
-  // Sealed sessions.
-  for (const bool encrypt : {true, false}) {
-    const uint8_t m = encrypt ? 0 : kPlain;
-    const std::string suffix = encrypt ? "_enc" : "_plain";
-    const Bytes s = Session(encrypt);
-    w.Write("session" + suffix, fuzz::kSessionStream | m, 11, s);
-    Bytes bad = s;
-    bad[kRecordHeaderBytes + 3] ^= 1;
-    w.Write("session_tampered" + suffix, fuzz::kSessionStream | m, 11, bad);
-    bad = s;
-    bad.resize(bad.size() - 9);
-    w.Write("session_truncated" + suffix, fuzz::kSessionStream | m, 11, bad);
-    w.Write("records" + suffix, fuzz::kSessionRecords | m, 13, SessionSpec());
+  // Sealed sessions, in both versions.
+  for (const uint16_t version : {kProtocolVersion, kOldestProtocolVersion}) {
+    const bool oldest = version == kOldestProtocolVersion;
+    for (const bool encrypt : {true, false}) {
+      const uint8_t m =
+          static_cast<uint8_t>((encrypt ? 0 : kPlain) | (oldest ? kOldest : 0));
+      const std::string suffix = std::string(encrypt ? "_enc" : "_plain") +
+                                 (oldest ? "_v" + std::to_string(version) : "");
+      const Bytes s = Session(encrypt, version);
+      w.Write("session" + suffix, fuzz::kSessionStream | m, 11, s);
+      Bytes bad = s;
+      bad[kRecordHeaderBytes + 3] ^= 1;
+      w.Write("session_tampered" + suffix, fuzz::kSessionStream | m, 11, bad);
+      bad = s;
+      bad.resize(bad.size() - 9);
+      w.Write("session_truncated" + suffix, fuzz::kSessionStream | m, 11, bad);
+      w.Write("records" + suffix, fuzz::kSessionRecords | m, 13,
+              SessionSpec(version));
+    }
   }
 
   // Record descriptions that break one rule each.
@@ -176,8 +195,31 @@ int main(int argc, char** argv) {
     Bytes out;
     fuzz::AppendRecordSpec(
         RecordType::kHeartbeat, 0,
-        EncodeHeartbeat({.sender_time_ns = 5, .sent = SequenceNumber(2)}), out);
+        EncodeHeartbeat({.sender_time_ns = 5, .sent = SequenceNumber(2)},
+                        kProtocolVersion),
+        out);
     w.Write("bad_heartbeat_counters", fuzz::kSessionRecords, 9, out);
+    out.clear();
+    for (const uint64_t progress : {uint64_t{9}, uint64_t{8}}) {
+      fuzz::AppendRecordSpec(
+          RecordType::kHeartbeat, 0,
+          EncodeHeartbeat({.sender_time_ns = 5, .progress = progress},
+                          kProtocolVersion),
+          out);
+    }
+    w.Write("bad_heartbeat_progress_backwards", fuzz::kSessionRecords, 9, out);
+    // Each version's body in the other: the length is exact per version.
+    out.clear();
+    fuzz::AppendRecordSpec(
+        RecordType::kHeartbeat, 0,
+        EncodeHeartbeat({.sender_time_ns = 5}, kOldestProtocolVersion), out);
+    w.Write("bad_heartbeat_length", fuzz::kSessionRecords, 9, out);
+    out.clear();
+    fuzz::AppendRecordSpec(
+        RecordType::kHeartbeat, 0,
+        EncodeHeartbeat({.sender_time_ns = 5, .progress = 3}, kProtocolVersion),
+        out);
+    w.Write("bad_heartbeat_length_v2", fuzz::kSessionRecords | kOldest, 9, out);
   }
 
   // A peer in a real handshake: it sends a valid HELLO and a HELLO_REPLY

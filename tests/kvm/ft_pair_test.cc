@@ -2,16 +2,22 @@
 // log channel, the primary running the test guest's disk workload (every
 // disk write is an output). Shows the Output Rule (a write reaches the
 // image only after the secondary acknowledged the log before it, while the
-// guest keeps running), the primary going on unprotected when the secondary
+// guest keeps running), the secondary's lag in positions (from the
+// primary's heartbeats), the primary going on unprotected when the secondary
 // disappears, and a divergence reported back to the primary.
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
+#include <functional>
+#include <string_view>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "logchannel/inproc_transport.h"
@@ -121,7 +127,9 @@ class FtPairTest : public testing::KvmTest {
     auto gated = std::make_unique<GatedTransport>(std::move(b), gate_);
     sec_thread_ = std::thread([this, t = std::move(gated)]() mutable {
       auto sec = secondary::FtSecondary::Start(std::move(t),
-                                               {.shared_secret = kSecret});
+                                               {.shared_secret = kSecret,
+                                                .console = sec_console_,
+                                                .metrics = &sec_metrics_});
       if (!sec.ok()) {
         absl::MutexLock lock(&mu_);
         sec_result_ = sec.status();
@@ -164,6 +172,9 @@ class FtPairTest : public testing::KvmTest {
   std::shared_ptr<Gate> gate_;
   std::unique_ptr<primary::FtPrimary> primary_;
   std::unique_ptr<vmm::Machine> machine_;
+  // The secondary's: its replayed guest's console, and its metrics.
+  std::function<void(std::string_view)> sec_console_;
+  metrics::Registry sec_metrics_;
   std::thread sec_thread_;
   absl::Mutex mu_;
   absl::StatusOr<secondary::SecondaryResult> sec_result_ =
@@ -217,6 +228,53 @@ TEST_F(FtPairTest, DiskWritesWaitForTheSecondarysAcknowledgement) {
   EXPECT_TRUE(sec->completed) << sec->cut_short;
   EXPECT_FALSE(sec->divergence) << sec->divergence->ToString();
   EXPECT_GT(sec->replay.outputs, 0u);
+  // The lag in positions is reported, and no more than the run had.
+  EXPECT_THAT(sec_metrics_.ExportPrometheus(),
+              HasSubstr("\nftvm_secondary_lag_positions "));
+  EXPECT_LT(sec->max_lag_positions, sec->replay.positions);
+}
+
+TEST_F(FtPairTest, ASlowSecondaryReportsItsLagInPositions) {
+  // The replay stalls at the guest's first console line, as on a busy
+  // host; the primary runs on (the secondary still acknowledges on
+  // receipt), and its heartbeats say how far.
+  std::atomic<bool> stalled{false};
+  sec_console_ = [&stalled](std::string_view) {
+    if (!stalled.exchange(true)) absl::SleepFor(absl::Seconds(1));
+  };
+  StartPair("workload=disk mib=4 rate=500 seconds=1");
+  ASSERT_NE(machine_, nullptr);
+  metrics::Gauge* lag =
+      sec_metrics_.GetGauge("ftvm_secondary_lag_positions", "");
+  absl::StatusOr<vmm::MachineResult> result;
+  std::atomic<bool> ran{false};
+  std::thread run([&] {
+    result = machine_->Run();
+    ran = true;
+  });
+  struct Joiner {
+    std::thread& t;
+    ~Joiner() {
+      if (t.joinable()) t.join();
+    }
+  } joiner{run};
+  double max_seen = 0;
+  while (!ran.load()) {
+    max_seen = std::max(max_seen, lag->value());
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  run.join();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 0u) << console_.Text();
+  ASSERT_TRUE(primary_->Finish(absl::Seconds(20)).ok());
+  auto sec = SecondaryResult();
+  ASSERT_TRUE(sec.ok()) << sec.status();
+  EXPECT_TRUE(sec->completed) << sec->cut_short;
+  EXPECT_TRUE(stalled.load());
+  EXPECT_GT(max_seen, 0) << "the gauge never showed a lag";
+  EXPECT_GT(sec->max_lag_positions, 0u);
+  EXPECT_GE(sec->max_lag_positions, static_cast<uint64_t>(max_seen));
+  EXPECT_LT(sec->max_lag_positions, sec->replay.positions);
 }
 
 TEST_F(FtPairTest, ThePrimaryRunsOnUnprotectedWhenTheSecondaryDisappears) {

@@ -160,10 +160,12 @@ int RunSecondary(const std::vector<std::string>& args) {
     return kExitSetup;
   }
   const replay::Replayer::Stats& st = r->replay;
-  std::printf("%s; %llu log bytes received, replay lag at most %s\n",
-              st.ToString().c_str(),
-              static_cast<unsigned long long>(r->log_bytes),
-              absl::FormatDuration(r->max_lag).c_str());
+  std::printf(
+      "%s; %llu log bytes received, replay lag at most %s and %llu "
+      "positions\n",
+      st.ToString().c_str(), static_cast<unsigned long long>(r->log_bytes),
+      absl::FormatDuration(r->max_lag).c_str(),
+      static_cast<unsigned long long>(r->max_lag_positions));
   if (r->divergence) {
     std::printf("divergences: 1\n");
     std::fprintf(stderr, "ftvm secondary: DIVERGENCE: %s\n",

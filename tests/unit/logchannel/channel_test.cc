@@ -1,16 +1,20 @@
 // Tests for logchannel/channel.h over in-process transports: records in
-// order, acknowledgements, heartbeats, backpressure, closing, and a peer
-// that misbehaves (tampering, garbage, disconnecting mid-record, records out
-// of sequence, acknowledging unsent data, ignoring the window), each ending
-// the channel with a clear error on both APIs and without hanging.
+// order, acknowledgements, heartbeats and their progress, protocol versions,
+// backpressure, closing, and a peer that misbehaves (tampering, garbage,
+// disconnecting mid-record, records out of sequence, acknowledging unsent
+// data, ignoring the window, heartbeats of the wrong length or going
+// backwards), each ending the channel with a clear error on both APIs and
+// without hanging.
 #include "logchannel/channel.h"
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/logchannel/channel_test_util.h"
@@ -398,7 +402,8 @@ TEST(ChannelTest, CloseWakesBlockedCallers) {
 TEST(ChannelTest, CloseDoesNotHangOnAPeerThatStopsReading) {
   ChannelOptions o = Options(Role::kPrimary);
   o.close_timeout = absl::Milliseconds(100);
-  auto [c, peer] = RawPeer::Connect(o, /*pipe_bytes=*/4096);
+  auto [c, peer] =
+      RawPeer::Connect(o, /*peer_versions=*/{}, /*pipe_bytes=*/4096);
   ASSERT_TRUE(c.ok() && peer.ok()) << c.status() << peer.status();
   // The peer never reads: the writer blocks on the full pipe.
   for (int i = 1; i <= 10; ++i) ASSERT_TRUE((*c)->Send(Payload(4000, i)).ok());
@@ -416,10 +421,142 @@ TEST(ChannelTest, WrongSecretFailsOpenOnBothSides) {
 }
 
 TEST(ChannelTest, WrongVersionFailsOpen) {
-  auto [p, s] = OpenInProc(
-      [](ChannelOptions&, ChannelOptions& so) { so.versions = {7}; });
-  EXPECT_THAT(p.status().message(), HasSubstr("no common protocol version"));
-  EXPECT_THAT(s.status().message(), HasSubstr("no common protocol version"));
+  // A peer that speaks only a future version.
+  auto c_peer = RawPeer::Connect(Options(Role::kPrimary), {7});
+  auto& c = c_peer.first;
+  auto& peer = c_peer.second;
+  EXPECT_TRUE(absl::IsFailedPrecondition(c.status())) << c.status();
+  EXPECT_THAT(c.status().message(),
+              HasSubstr("no common protocol version: we accept 3, 2; the "
+                        "peer accepts 7"));
+  EXPECT_THAT(peer.status().message(), HasSubstr("no common protocol version"));
+}
+
+TEST(ChannelTest, OnlyVersionsThisBuildSpeaksAreOffered) {
+  for (uint16_t v : {1, 4}) {
+    auto a_b = MakeInProcPair();
+    ChannelOptions o = Options(Role::kPrimary);
+    o.versions = {kProtocolVersion, v};
+    absl::Status s = Channel::Open(std::move(a_b.first), o).status();
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+    EXPECT_THAT(s.message(),
+                HasSubstr(absl::StrCat("protocol version ", v,
+                                       " is not supported (this build "
+                                       "speaks 2 to 3)")));
+  }
+}
+
+// Version 2 peers (only 2 offered on one side or both) still work; their
+// heartbeats carry no progress, so the peer reads 0 whatever ours says.
+TEST(ChannelTest, Version2PeersStillWork) {
+  for (const bool both : {true, false}) {
+    SCOPED_TRACE(both ? "both offer 2" : "the secondary offers 2");
+    auto p_s = OpenInProc([both](ChannelOptions& po, ChannelOptions& so) {
+      if (both) po.versions = {2};
+      so.versions = {2};
+      po.heartbeat_progress = [] { return uint64_t{77}; };
+      so.heartbeat_progress = [] { return uint64_t{78}; };
+    });
+    auto& p = p_s.first;
+    auto& s = p_s.second;
+    ASSERT_TRUE(p.ok() && s.ok()) << p.status() << s.status();
+    EXPECT_EQ((*p)->version(), 2);
+    EXPECT_EQ((*s)->version(), 2);
+    for (int i = 1; i <= 3; ++i) {
+      ASSERT_TRUE((*p)->Send(Payload(100, i)).ok());
+    }
+    for (int i = 1; i <= 3; ++i) {
+      absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(r->payload, Payload(100, i));
+      ASSERT_TRUE((*s)->Ack(r->sequence).ok());
+    }
+    ASSERT_TRUE((*p)->WaitAcked(SequenceNumber(3), In(absl::Seconds(10))).ok());
+    // Heartbeats after the DATA and the ACK arrive, with progress 0.
+    ASSERT_TRUE(Eventually([&] {
+      auto hb = (*s)->last_heartbeat();
+      return hb.has_value() && hb->heartbeat.sent == SequenceNumber(3);
+    }));
+    ASSERT_TRUE(Eventually([&] {
+      auto hb = (*p)->last_heartbeat();
+      return hb.has_value() && hb->heartbeat.acked == SequenceNumber(3);
+    }));
+    EXPECT_EQ((*s)->last_heartbeat()->heartbeat.progress, 0u);
+    EXPECT_EQ((*p)->last_heartbeat()->heartbeat.progress, 0u);
+    EXPECT_TRUE((*p)->status().ok()) << (*p)->status();
+    EXPECT_TRUE((*s)->status().ok()) << (*s)->status();
+  }
+}
+
+// heartbeat_progress reaches the peer in version 3: each heartbeat carries
+// what it returned then; a side without one sends 0.
+TEST(ChannelTest, HeartbeatsCarryTheSendersProgress) {
+  std::atomic<uint64_t> progress{5};
+  auto p_s = OpenInProc([&](ChannelOptions& po, ChannelOptions&) {
+    po.heartbeat_progress = [&progress] { return progress.load(); };
+  });
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok()) << p.status() << s.status();
+  ASSERT_EQ((*p)->version(), 3);
+  auto peer_progress = [&](Channel& c) -> std::optional<uint64_t> {
+    std::optional<PeerHeartbeat> hb = c.last_heartbeat();
+    if (!hb.has_value()) return std::nullopt;
+    return hb->heartbeat.progress;
+  };
+  EXPECT_TRUE(Eventually([&] { return peer_progress(**s) == 5u; }));
+  progress = 123456789012;
+  EXPECT_TRUE(Eventually([&] { return peer_progress(**s) == 123456789012u; }));
+  EXPECT_TRUE(Eventually([&] { return peer_progress(**p).has_value(); }));
+  EXPECT_EQ(peer_progress(**p), 0u);
+  EXPECT_TRUE((*s)->status().ok()) << (*s)->status();
+}
+
+// A peer whose version 3 heartbeats are refused: the channel ends with
+// DataLoss naming it, and the peer hears why in a CLOSE.
+void CheckRefusedHeartbeats(const std::vector<std::vector<uint8_t>>& bodies,
+                            const std::string& error) {
+  auto c_peer = RawPeer::Connect(Options(Role::kSecondary));
+  auto& c = c_peer.first;
+  auto& peer = c_peer.second;
+  ASSERT_TRUE(c.ok() && peer.ok()) << c.status() << peer.status();
+  ASSERT_EQ(peer->version(), 3);
+  for (const std::vector<uint8_t>& body : bodies) {
+    ASSERT_TRUE(peer->Send(RecordType::kHeartbeat, 0, body).ok());
+  }
+  absl::StatusOr<ReceivedData> r = (*c)->Receive(In(absl::Seconds(10)));
+  EXPECT_TRUE(absl::IsDataLoss(r.status())) << r.status();
+  EXPECT_THAT(r.status().message(),
+              AllOf(HasSubstr("refused a record from the peer"),
+                    HasSubstr("(HEARTBEAT)"), HasSubstr(error)));
+  EXPECT_EQ((*c)->status(), r.status());
+  EXPECT_EQ((*c)->Send(Payload(1, 1)).status(), r.status());
+  absl::StatusOr<SessionMessage> m =
+      peer->NextNonHeartbeat(In(absl::Seconds(10)));
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE(std::holds_alternative<CloseNotice>(*m));
+  EXPECT_EQ(std::get<CloseNotice>(*m).code, absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::get<CloseNotice>(*m).reason, HasSubstr(error));
+}
+
+TEST(ChannelTest, HeartbeatProgressGoingBackwardsEndsTheChannel) {
+  auto body = [](int64_t time_ns, uint64_t progress) {
+    return EncodeHeartbeat({.sender_time_ns = time_ns, .progress = progress},
+                           kProtocolVersion);
+  };
+  CheckRefusedHeartbeats({body(1, 10), body(2, 10), body(3, 9)},
+                         "HEARTBEAT progress went backwards from 10 to 9");
+}
+
+TEST(ChannelTest, Version3HeartbeatOfTheWrongLengthEndsTheChannel) {
+  // Version 2's body, and one a byte short (a longer one already fails
+  // the header's bound).
+  CheckRefusedHeartbeats(
+      {EncodeHeartbeat({.sender_time_ns = 1}, kOldestProtocolVersion)},
+      "HEARTBEAT body of 24 bytes (must be 32 in protocol version 3)");
+  CheckRefusedHeartbeats(
+      {std::vector<uint8_t>(kHeartbeatBytes - 1)},
+      "HEARTBEAT body of 31 bytes (must be 32 in protocol version 3)");
 }
 
 TEST(ChannelTest, EncryptionMismatchFailsOpen) {

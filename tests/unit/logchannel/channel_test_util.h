@@ -92,9 +92,10 @@ class RawPeer {
 
   // Opens a Channel with `channel_options` on one end of an in-process pair
   // (a pipe of `pipe_bytes`) and handshakes as the other role on the other
-  // end.
+  // end, offering `peer_versions` (default: the channel's).
   static std::pair<ChannelOr, absl::StatusOr<RawPeer>> Connect(
-      ChannelOptions channel_options, size_t pipe_bytes = kPipeBytes) {
+      ChannelOptions channel_options, std::vector<uint16_t> peer_versions = {},
+      size_t pipe_bytes = kPipeBytes) {
     auto a_b = MakeInProcPair({.capacity_bytes = pipe_bytes});
     auto& a = a_b.first;
     auto& b = a_b.second;
@@ -102,6 +103,8 @@ class RawPeer {
         HsOptions(channel_options.role == Role::kPrimary ? Role::kSecondary
                                                          : Role::kPrimary);
     hs.encrypt = channel_options.security == Security::kEncrypted;
+    hs.versions =
+        peer_versions.empty() ? channel_options.versions : peer_versions;
     absl::StatusOr<RawPeer> peer = absl::UnknownError("not run");
     std::thread t([&, b = std::move(b)]() mutable {
       peer = Handshake(std::move(b), hs);
@@ -117,9 +120,10 @@ class RawPeer {
     FT_ASSIGN_OR_RETURN(
         crypto::AesGcm sealer,
         crypto::AesGcm::Create(h.send_key, crypto::AesGcm::Mode::kSeal));
-    FT_ASSIGN_OR_RETURN(SessionDecoder decoder,
-                        SessionDecoder::Create(std::move(h.decoder),
-                                               h.receive_key, h.encrypted));
+    FT_ASSIGN_OR_RETURN(
+        SessionDecoder decoder,
+        SessionDecoder::Create(std::move(h.decoder), h.receive_key, h.encrypted,
+                               h.version));
     return RawPeer(std::move(t), std::move(h), std::move(sealer),
                    std::move(decoder));
   }
@@ -135,6 +139,7 @@ class RawPeer {
   absl::Status SendRaw(std::span<const uint8_t> bytes) {
     return transport_->Write(bytes);
   }
+  uint16_t version() const { return handshake_.version; }
 
   // The next message from the channel.
   absl::StatusOr<SessionMessage> Next(absl::Time deadline) {

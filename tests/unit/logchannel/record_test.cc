@@ -1,11 +1,13 @@
 // Tests for logchannel/record.h and record_decoder.h: the header layout and
 // its checks, the body codecs, and the stream decoder on streams split at
-// every byte, truncated, oversized and foreign.
+// every byte, truncated, oversized and foreign; the protocol versions
+// spoken and what they change (the HEARTBEAT body).
 #include "logchannel/record.h"
 
 #include <cstdint>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "logchannel/record_decoder.h"
@@ -126,25 +128,79 @@ TEST(RecordBodyTest, HelloRoundTripsAndIsChecked) {
   refused(b, "1 bytes after its last field");
 }
 
-TEST(RecordBodyTest, HelloReplyHeartbeatClose) {
-  HelloReply r{.version = 2};
+TEST(RecordVersionTest, TheCurrentAndThePreviousAreSpoken) {
+  EXPECT_EQ(kProtocolVersion, 3);
+  EXPECT_EQ(kOldestProtocolVersion, 2);
+  EXPECT_TRUE(CheckSupportedVersion(3).ok());
+  EXPECT_TRUE(CheckSupportedVersion(2).ok());
+  for (uint16_t v : {0, 1, 4}) {
+    absl::Status s = CheckSupportedVersion(v);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << v << ": " << s;
+    EXPECT_THAT(s.message(), HasSubstr("this build speaks 2 to 3"));
+  }
+}
+
+TEST(RecordBodyTest, HeartbeatOfVersion3CarriesProgress) {
+  const Heartbeat hb{.sender_time_ns = 123456789,
+                     .sent = SequenceNumber(5),
+                     .acked = SequenceNumber(3),
+                     .progress = 0x0102030405060708};
+  const std::vector<uint8_t> body = EncodeHeartbeat(hb, 3);
+  ASSERT_EQ(body.size(), kHeartbeatBytes);
+  ASSERT_EQ(kHeartbeatBytes, 32u);
+  // After the three fields of version 2, little-endian.
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 24, body.end()),
+            (std::vector<uint8_t>{8, 7, 6, 5, 4, 3, 2, 1}));
+  absl::StatusOr<Heartbeat> back = ParseHeartbeat(body, 3);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, hb);
+  // The length is exact for the version: version 2's body, one byte short,
+  // one byte more.
+  for (size_t n : {size_t{24}, size_t{31}, size_t{33}}) {
+    absl::StatusOr<Heartbeat> r = ParseHeartbeat(std::vector<uint8_t>(n), 3);
+    EXPECT_TRUE(absl::IsDataLoss(r.status())) << n << ": " << r.status();
+    EXPECT_THAT(r.status().message(),
+                HasSubstr(absl::StrCat("HEARTBEAT body of ", n,
+                                       " bytes (must be 32 in protocol "
+                                       "version 3)")));
+  }
+  std::vector<uint8_t> negative = body;
+  negative[7] = 0x80;
+  EXPECT_THAT(ParseHeartbeat(negative, 3).status().message(),
+              HasSubstr("negative time"));
+}
+
+TEST(RecordBodyTest, HeartbeatOfVersion2HasNoProgress) {
+  const Heartbeat hb{.sender_time_ns = 123456789,
+                     .sent = SequenceNumber(5),
+                     .acked = SequenceNumber(3)};
+  const std::vector<uint8_t> body = EncodeHeartbeat(hb, 2);
+  ASSERT_EQ(body.size(), kHeartbeatV2Bytes);
+  ASSERT_EQ(kHeartbeatV2Bytes, 24u);
+  absl::StatusOr<Heartbeat> back = ParseHeartbeat(body, 2);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, hb);
+  EXPECT_EQ(back->progress, 0u);
+  // A version 3 body is refused in version 2, and the other way round.
+  absl::StatusOr<Heartbeat> v3 = ParseHeartbeat(EncodeHeartbeat(hb, 3), 2);
+  EXPECT_THAT(v3.status().message(),
+              HasSubstr("HEARTBEAT body of 32 bytes (must be 24 in protocol "
+                        "version 2)"));
+  EXPECT_FALSE(ParseHeartbeat(body, 3).ok());
+  EXPECT_FALSE(ParseHeartbeat(std::vector<uint8_t>(23), 2).ok());
+  std::vector<uint8_t> negative = body;
+  negative[7] = 0x80;
+  EXPECT_THAT(ParseHeartbeat(negative, 2).status().message(),
+              HasSubstr("negative time"));
+}
+
+TEST(RecordBodyTest, HelloReplyAndClose) {
+  HelloReply r{.version = kProtocolVersion};
   r.proof[5] = 1;
   absl::StatusOr<HelloReply> r2 = ParseHelloReply(EncodeHelloReply(r));
   ASSERT_TRUE(r2.ok());
   EXPECT_EQ(*r2, r);
   EXPECT_FALSE(ParseHelloReply(std::vector<uint8_t>(33)).ok());
-
-  const Heartbeat hb{.sender_time_ns = 123456789,
-                     .sent = SequenceNumber(5),
-                     .acked = SequenceNumber(3)};
-  absl::StatusOr<Heartbeat> hb2 = ParseHeartbeat(EncodeHeartbeat(hb));
-  ASSERT_TRUE(hb2.ok());
-  EXPECT_EQ(*hb2, hb);
-  EXPECT_FALSE(ParseHeartbeat(std::vector<uint8_t>(23)).ok());
-  std::vector<uint8_t> negative = EncodeHeartbeat(hb);
-  negative[7] = 0x80;
-  EXPECT_THAT(ParseHeartbeat(negative).status().message(),
-              HasSubstr("negative time"));
 
   const CloseNotice c{.code = absl::StatusCode::kDataLoss, .reason = "bye"};
   absl::StatusOr<CloseNotice> c2 = ParseClose(EncodeClose(c));

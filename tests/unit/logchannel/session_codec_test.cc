@@ -1,13 +1,17 @@
 // Tests for logchannel/session_codec.h: sealed records round trip in both
-// modes, and every refusal of the decoder (tampering, replay, reordering,
-// sequence and counter checks, stray handshake records, after CLOSE).
+// modes and both protocol versions accepted, and every refusal of the
+// decoder (tampering, replay, reordering, sequence and counter checks,
+// heartbeat time and progress going backwards, a heartbeat body of the
+// wrong version, stray handshake records, after CLOSE).
 #include "logchannel/session_codec.h"
 
 #include <algorithm>
 #include <functional>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/check.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -33,10 +37,11 @@ struct Decoded {
   std::vector<SessionMessage> messages;
   absl::Status status;
 };
-Decoded DecodeAll(std::span<const uint8_t> stream, bool encrypted) {
+Decoded DecodeAll(std::span<const uint8_t> stream, bool encrypted,
+                  uint16_t version) {
   Decoded out;
   absl::StatusOr<SessionDecoder> d =
-      SessionDecoder::Create(RecordDecoder(), TestKey(), encrypted);
+      SessionDecoder::Create(RecordDecoder(), TestKey(), encrypted, version);
   FT_CHECK_OK(d);
   d->Feed(stream);
   while (true) {
@@ -52,14 +57,21 @@ Decoded DecodeAll(std::span<const uint8_t> stream, bool encrypted) {
   return out;
 }
 
-class SessionCodecTest : public ::testing::TestWithParam<bool> {
+// Encrypted or not, in a protocol version.
+class SessionCodecTest
+    : public ::testing::TestWithParam<std::tuple<bool, uint16_t>> {
  protected:
-  bool encrypted() const { return GetParam(); }
+  bool encrypted() const { return std::get<0>(GetParam()); }
+  uint16_t version() const { return std::get<1>(GetParam()); }
+  bool has_progress() const { return version() >= 3; }
   SessionEncoder Encoder() {
     absl::StatusOr<SessionEncoder> e =
-        SessionEncoder::Create(TestKey(), encrypted());
+        SessionEncoder::Create(TestKey(), encrypted(), version());
     FT_CHECK_OK(e);
     return std::move(*e);
+  }
+  Decoded Decode(std::span<const uint8_t> stream) {
+    return DecodeAll(stream, encrypted(), version());
   }
   crypto::AesGcm Sealer() {
     auto g = crypto::AesGcm::Create(TestKey(), crypto::AesGcm::Mode::kSeal);
@@ -76,7 +88,7 @@ TEST_P(SessionCodecTest, RoundTrip) {
   ASSERT_TRUE(e.AppendData(SequenceNumber(1), secret_text, stream).ok());
   ASSERT_TRUE(e.AppendData(SequenceNumber(2), {}, stream).ok());
   ASSERT_TRUE(e.AppendAck(SequenceNumber(7), stream).ok());
-  ASSERT_TRUE(e.AppendHeartbeat(1000, stream).ok());
+  ASSERT_TRUE(e.AppendHeartbeat(1000, 42, stream).ok());
   ASSERT_TRUE(
       e.AppendClose({.code = absl::StatusCode::kCancelled, .reason = "done"},
                     stream)
@@ -89,7 +101,7 @@ TEST_P(SessionCodecTest, RoundTrip) {
                   secret_text.end()) != stream.end();
   EXPECT_EQ(visible, !encrypted());
 
-  Decoded d = DecodeAll(stream, encrypted());
+  Decoded d = Decode(stream);
   ASSERT_TRUE(d.status.ok()) << d.status;
   ASSERT_EQ(d.messages.size(), 5u);
   EXPECT_EQ(
@@ -97,10 +109,12 @@ TEST_P(SessionCodecTest, RoundTrip) {
       (DataMessage{.sequence = SequenceNumber(1), .payload = secret_text}));
   EXPECT_EQ(std::get<DataMessage>(d.messages[1]).sequence, SequenceNumber(2));
   EXPECT_EQ(std::get<AckMessage>(d.messages[2]).acked, SequenceNumber(7));
+  // Version 2 has no progress: its peer reads 0.
   EXPECT_EQ(std::get<Heartbeat>(d.messages[3]),
             (Heartbeat{.sender_time_ns = 1000,
                        .sent = SequenceNumber(2),
-                       .acked = SequenceNumber(7)}));
+                       .acked = SequenceNumber(7),
+                       .progress = has_progress() ? 42u : 0u}));
   EXPECT_EQ(std::get<CloseNotice>(d.messages[4]).reason, "done");
 }
 
@@ -111,14 +125,14 @@ TEST_P(SessionCodecTest, EveryTamperedByteIsRefused) {
   for (size_t i = 0; i < stream.size(); ++i) {
     std::vector<uint8_t> bad = stream;
     bad[i] ^= 0x04;
-    Decoded d = DecodeAll(bad, encrypted());
+    Decoded d = Decode(bad);
     EXPECT_TRUE(d.messages.empty()) << "byte " << i;
     EXPECT_FALSE(d.status.ok()) << "byte " << i;
   }
   // A byte of the body: refused by the tag, with a clear message.
   std::vector<uint8_t> bad = stream;
   bad[kRecordHeaderBytes + 2] ^= 0x04;
-  Decoded d = DecodeAll(bad, encrypted());
+  Decoded d = Decode(bad);
   EXPECT_TRUE(absl::IsDataLoss(d.status));
   EXPECT_THAT(d.status.message(), HasSubstr("failed authentication"));
   EXPECT_THAT(d.status.message(), HasSubstr("record 0 (DATA) at byte 0"));
@@ -131,12 +145,12 @@ TEST_P(SessionCodecTest, ReplayedOrReorderedRecordsFailAuthentication) {
   ASSERT_TRUE(e.AppendData(SequenceNumber(2), Bytes("two"), r2).ok());
   std::vector<uint8_t> replayed = r1;
   replayed.insert(replayed.end(), r1.begin(), r1.end());
-  Decoded d = DecodeAll(replayed, encrypted());
+  Decoded d = Decode(replayed);
   EXPECT_EQ(d.messages.size(), 1u);
   EXPECT_THAT(d.status.message(), HasSubstr("failed authentication"));
   std::vector<uint8_t> reordered = r2;
   reordered.insert(reordered.end(), r1.begin(), r1.end());
-  d = DecodeAll(reordered, encrypted());
+  d = Decode(reordered);
   EXPECT_TRUE(d.messages.empty());
   EXPECT_THAT(d.status.message(), HasSubstr("failed authentication"));
 }
@@ -148,7 +162,10 @@ TEST_P(SessionCodecTest, ProtocolViolationsAreRefused) {
     std::string error;
   };
   const bool enc = encrypted();
-  const std::vector<Case> cases = {
+  const uint16_t v = version();
+  // The version's heartbeat body.
+  auto heartbeat = [v](Heartbeat hb) { return EncodeHeartbeat(hb, v); };
+  std::vector<Case> cases = {
       {"data out of sequence",
        [&](crypto::AesGcm& g, std::vector<uint8_t>& out) {
          FT_CHECK_OK(AppendSealedRecord(g, 0, RecordType::kData, 1, enc,
@@ -169,20 +186,27 @@ TEST_P(SessionCodecTest, ProtocolViolationsAreRefused) {
        [&](crypto::AesGcm& g, std::vector<uint8_t>& out) {
          FT_CHECK_OK(AppendSealedRecord(
              g, 0, RecordType::kHeartbeat, 0, enc,
-             EncodeHeartbeat({.sender_time_ns = 5, .sent = SequenceNumber(9)}),
-             out));
+             heartbeat({.sender_time_ns = 5, .sent = SequenceNumber(9)}), out));
        },
        "HEARTBEAT says 9 DATA sent"},
       {"heartbeat time backwards",
        [&](crypto::AesGcm& g, std::vector<uint8_t>& out) {
          FT_CHECK_OK(AppendSealedRecord(g, 0, RecordType::kHeartbeat, 0, enc,
-                                        EncodeHeartbeat({.sender_time_ns = 5}),
-                                        out));
+                                        heartbeat({.sender_time_ns = 5}), out));
          FT_CHECK_OK(AppendSealedRecord(g, 1, RecordType::kHeartbeat, 0, enc,
-                                        EncodeHeartbeat({.sender_time_ns = 4}),
-                                        out));
+                                        heartbeat({.sender_time_ns = 4}), out));
        },
-       "went backwards"},
+       "HEARTBEAT time went backwards"},
+      {"heartbeat body of the other version",
+       [&](crypto::AesGcm& g, std::vector<uint8_t>& out) {
+         const uint16_t other = v == 3 ? 2 : 3;
+         FT_CHECK_OK(AppendSealedRecord(
+             g, 0, RecordType::kHeartbeat, 0, enc,
+             EncodeHeartbeat({.sender_time_ns = 5}, other), out));
+       },
+       v == 3 ? "HEARTBEAT body of 24 bytes (must be 32 in protocol version 3)"
+              : "HEARTBEAT body of 32 bytes (must be 24 in protocol version "
+                "2)"},
       {"hello after the handshake",
        [&](crypto::AesGcm&, std::vector<uint8_t>& out) {
          AppendPlainRecord(
@@ -221,13 +245,69 @@ TEST_P(SessionCodecTest, ProtocolViolationsAreRefused) {
        },
        "CLOSE body of 2 bytes"},
   };
+  if (has_progress()) {
+    cases.push_back(
+        {"heartbeat progress backwards",
+         [&](crypto::AesGcm& g, std::vector<uint8_t>& out) {
+           FT_CHECK_OK(AppendSealedRecord(
+               g, 0, RecordType::kHeartbeat, 0, enc,
+               heartbeat({.sender_time_ns = 5, .progress = 9}), out));
+           FT_CHECK_OK(AppendSealedRecord(
+               g, 1, RecordType::kHeartbeat, 0, enc,
+               heartbeat({.sender_time_ns = 6, .progress = 8}), out));
+         },
+         "record 1 (HEARTBEAT) at byte 64: HEARTBEAT progress went backwards "
+         "from 9 to 8"});
+  }
   for (const Case& c : cases) {
     crypto::AesGcm g = Sealer();
     std::vector<uint8_t> stream;
     c.build(g, stream);
-    Decoded d = DecodeAll(stream, enc);
+    Decoded d = Decode(stream);
     EXPECT_TRUE(absl::IsDataLoss(d.status)) << c.name << ": " << d.status;
     EXPECT_THAT(d.status.message(), HasSubstr(c.error)) << c.name;
+  }
+}
+
+// Progress may stay where it is, never go back; in version 2 it is not
+// carried at all, so whatever the sender's counter does, the peer reads 0.
+TEST_P(SessionCodecTest, HeartbeatProgress) {
+  SessionEncoder e = Encoder();
+  std::vector<uint8_t> stream;
+  for (uint64_t progress : {5, 5, 9}) {
+    ASSERT_TRUE(e.AppendHeartbeat(100, progress, stream).ok());
+  }
+  Decoded d = Decode(stream);
+  ASSERT_TRUE(d.status.ok()) << d.status;
+  std::vector<uint64_t> seen;
+  for (const SessionMessage& m : d.messages) {
+    seen.push_back(std::get<Heartbeat>(m).progress);
+  }
+  const std::vector<uint64_t> want = has_progress()
+                                         ? std::vector<uint64_t>{5, 5, 9}
+                                         : std::vector<uint64_t>{0, 0, 0};
+  EXPECT_EQ(seen, want);
+
+  ASSERT_TRUE(e.AppendHeartbeat(100, 8, stream).ok());
+  d = Decode(stream);
+  if (has_progress()) {
+    EXPECT_TRUE(absl::IsDataLoss(d.status)) << d.status;
+    EXPECT_THAT(d.status.message(),
+                HasSubstr("HEARTBEAT progress went backwards from 9 to 8"));
+  } else {
+    EXPECT_TRUE(d.status.ok()) << d.status;
+  }
+}
+
+TEST(SessionCodecVersionTest, UnsupportedVersionsAreRefused) {
+  for (uint16_t v : {1, 4}) {
+    absl::StatusOr<SessionEncoder> e =
+        SessionEncoder::Create(TestKey(), true, v);
+    EXPECT_TRUE(absl::IsInvalidArgument(e.status())) << e.status();
+    absl::StatusOr<SessionDecoder> d =
+        SessionDecoder::Create(RecordDecoder(), TestKey(), true, v);
+    EXPECT_TRUE(absl::IsInvalidArgument(d.status())) << d.status();
+    EXPECT_THAT(d.status().message(), HasSubstr("is not supported"));
   }
 }
 
@@ -236,7 +316,7 @@ TEST_P(SessionCodecTest, StreamCutInsideARecord) {
   std::vector<uint8_t> stream;
   ASSERT_TRUE(e.AppendData(SequenceNumber(1), Bytes("abcdef"), stream).ok());
   stream.resize(stream.size() - 3);
-  Decoded d = DecodeAll(stream, encrypted());
+  Decoded d = Decode(stream);
   EXPECT_TRUE(absl::IsOutOfRange(d.status)) << d.status;
   EXPECT_THAT(d.status.message(), HasSubstr("inside its DATA body"));
 }
@@ -247,10 +327,15 @@ TEST(RecordNonceTest, CounterIsBigEndianAfterFourZeroBytes) {
   EXPECT_NE(RecordNonce(1), RecordNonce(2));
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, SessionCodecTest, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& p) {
-                           return p.param ? "Encrypted" : "Plaintext";
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    ModesAndVersions, SessionCodecTest,
+    ::testing::Combine(::testing::Bool(),
+                       ::testing::Values(kProtocolVersion,
+                                         kOldestProtocolVersion)),
+    [](const ::testing::TestParamInfo<std::tuple<bool, uint16_t>>& p) {
+      return absl::StrCat(std::get<0>(p.param) ? "Encrypted" : "Plaintext", "V",
+                          std::get<1>(p.param));
+    });
 
 }  // namespace
 }  // namespace ft::logchannel
