@@ -15,7 +15,9 @@
 #     primary and the Output Rule cost when the replay has a host of its
 #     own, as in a real deployment (the full pair's runs show the replay
 #     keeping up and matching);
-#   - compute: wall time, FT vs plain;
+#   - compute: wall time, FT vs plain, at 8 and 64 rounds; the difference
+#     between the two sizes is FT's cost while the guest computes, apart
+#     from what a run costs once (start, handshake, the final digests);
 #   - log bandwidth in Mbit/s per workload (the primary's log bytes over the
 #     run's wall time);
 #   - the log channel's own throughput (bench/channel_throughput: 64 KiB
@@ -176,14 +178,17 @@ for i in $(seq "$reps"); do
     ns cl redis-cli -h $vm_ip SHUTDOWN >/dev/null 2>&1
     finish_vm "$mode" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" redis
   done
-  for mode in plain ft; do
-    start=$(date +%s.%N)
-    start_vm "$mode" "workload=compute mib=16 rounds=8"
-    wait_exit "$vm"; status=$?
-    end=$(date +%s.%N)
-    [ "$status" -eq 0 ] || die "compute ($mode) exited with $status"
-    record "wall.compute.$mode" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')"
-    finish_vm "$mode" "$(get wall.compute.$mode)" compute
+  for rounds in 8 64; do
+    for mode in plain ft; do
+      start=$(date +%s.%N)
+      start_vm "$mode" "workload=compute mib=16 rounds=$rounds"
+      wait_exit "$vm"; status=$?
+      end=$(date +%s.%N)
+      [ "$status" -eq 0 ] || die "compute ($mode) exited with $status"
+      wall=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
+      record "wall.compute$rounds.$mode" "$wall"
+      finish_vm "$mode" "$wall" "compute$rounds"
+    done
   done
 done
 
@@ -223,10 +228,20 @@ for t in SET GET INCR; do
     "$(get rps.$t.ft)" "$(get rps.$t.ftplain)" "$(ratio "$(get rps.$t.ft)" "$(get rps.$t.ftplain)")"
 done
 echo
-printf "compute: plain %.2f s, FT %.2f s, FT/plain %s\n" "$(get wall.compute.plain)" \
-  "$(get wall.compute.ft)" "$(ratio "$(get wall.compute.ft)" "$(get wall.compute.plain)")"
+for rounds in 8 64; do
+  printf "compute, %2d rounds: plain %.2f s, FT %.2f s, FT/plain %s\n" "$rounds" \
+    "$(get wall.compute$rounds.plain)" "$(get wall.compute$rounds.ft)" \
+    "$(ratio "$(get wall.compute$rounds.ft)" "$(get wall.compute$rounds.plain)")"
+done
+# Per round from the difference of the sizes; what is left is per run.
+per_round() { awk -v a="$(get wall.compute8.$1)" -v b="$(get wall.compute64.$1)" 'BEGIN { print (b - a) / 56 }'; }
+once() { awk -v a="$(get wall.compute8.$1)" -v r="$(per_round "$1")" 'BEGIN { print a - 8 * r }'; }
+printf "compute per round: plain %.1f ms, FT %.1f ms, FT/plain %s (while the guest computes)\n" \
+  "$(awk -v r="$(per_round plain)" 'BEGIN { print r * 1000 }')" \
+  "$(awk -v r="$(per_round ft)" 'BEGIN { print r * 1000 }')" "$(ratio "$(per_round ft)" "$(per_round plain)")"
+printf "compute per run (start, handshake, end): plain %.2f s, FT %.2f s\n" "$(once plain)" "$(once ft)"
 echo
-echo "log bandwidth (Mbit/s over the run): redis $(printf %.2f "$(get mbit.redis.ft)"), compute $(printf %.2f "$(get mbit.compute.ft)")"
+echo "log bandwidth (Mbit/s over the run): redis $(printf %.2f "$(get mbit.redis.ft)"), compute $(printf %.2f "$(get mbit.compute64.ft)") (64 rounds)"
 echo "(VMware FT reported 1.5-18 Mbit/s for server workloads)"
 
 # The log channel's own throughput between the FT addresses, against the bare
