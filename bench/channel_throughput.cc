@@ -2,10 +2,10 @@
 // fast as the channel takes them for a while, the other acknowledges each
 // as it arrives (as the FT secondary does), over TCP between two FT
 // addresses. The receiver also stands in for a secondary whose replay runs
-// on a host of its own (bench/ft_overhead.sh's "FT, ack-only host 2"). bench/ft_overhead.sh
-// runs it encrypted and plaintext on the test network, next to iperf3
-// between the same two addresses, to show what the channel costs over the
-// bare TCP path and what encryption costs.
+// on a host of its own (bench/ft_overhead.sh's "FT, ack-only host 2").
+// bench/ft_overhead.sh runs it encrypted and plaintext on the test network,
+// next to iperf3 between the same two addresses, to show what the channel costs
+// over the bare TCP path and what encryption costs.
 //
 //   channel_throughput --listen ADDR:PORT --secret-file F [--plaintext]
 //   channel_throughput --connect ADDR:PORT --local ADDR --secret-file F
