@@ -193,22 +193,20 @@ for i in $(seq "$reps"); do
 done
 
 echo
-echo "redis-benchmark -c 50: FT (encrypted channel) vs plain"
-printf "%-5s %10s %10s %7s %14s %14s\n" test "plain r/s" "FT r/s" ratio "p50 plain/FT" "p99 plain/FT"
-for t in SET GET INCR; do
-  printf "%-5s %10.0f %10.0f %7s %6s/%-7s %6s/%-7s\n" "$t" "$(get rps.$t.plain)" "$(get rps.$t.ft)" \
-    "$(ratio "$(get rps.$t.ft)" "$(get rps.$t.plain)")" \
-    "$(get p50.$t.plain)" "$(get p50.$t.ft)" "$(get p99.$t.plain)" "$(get p99.$t.ft)"
-done
+# vs_plain MODE TITLE: the redis table of MODE against plain.
+vs_plain() {
+  echo "redis-benchmark -c 50: $2 vs plain"
+  printf "%-5s %10s %10s %7s %14s %14s\n" test "plain r/s" "FT r/s" ratio "p50 plain/FT" "p99 plain/FT"
+  for t in SET GET INCR; do
+    printf "%-5s %10.0f %10.0f %7s %6s/%-7s %6s/%-7s\n" "$t" "$(get rps.$t.plain)" "$(get rps.$t.$1)" \
+      "$(ratio "$(get rps.$t.$1)" "$(get rps.$t.plain)")" \
+      "$(get p50.$t.plain)" "$(get p50.$t.$1)" "$(get p99.$t.plain)" "$(get p99.$t.$1)"
+  done
+}
+vs_plain ft "FT (encrypted channel)"
 echo "(target: at least 0.95 of plain throughput; VMware reported 0.94-0.99)"
 echo
-echo "redis-benchmark -c 50: FT with an ack-only host 2 (the replay on a host of its own) vs plain"
-printf "%-5s %10s %10s %7s %14s %14s\n" test "plain r/s" "FT r/s" ratio "p50 plain/FT" "p99 plain/FT"
-for t in SET GET INCR; do
-  printf "%-5s %10.0f %10.0f %7s %6s/%-7s %6s/%-7s\n" "$t" "$(get rps.$t.plain)" "$(get rps.$t.ftack)" \
-    "$(ratio "$(get rps.$t.ftack)" "$(get rps.$t.plain)")" \
-    "$(get p50.$t.plain)" "$(get p50.$t.ftack)" "$(get p99.$t.plain)" "$(get p99.$t.ftack)"
-done
+vs_plain ftack "FT with an ack-only host 2 (the replay on a host of its own)"
 echo
 echo "where the CPU goes, CPU seconds per 1000 requests (2 cores for all of it here)"
 printf "%-8s %9s %9s %9s %9s\n" mode primary secondary client total

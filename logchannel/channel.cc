@@ -168,12 +168,7 @@ absl::StatusOr<SequenceNumber> Channel::Send(std::span<const uint8_t> payload) {
   metrics_.unacked_bytes->Set(static_cast<double>(unacked_bytes_));
   metrics_.unacked_records->Set(
       static_cast<double>(unsent_.size() + in_flight_.size()));
-  Batch batch;
-  if (ClaimInline(batch)) {
-    mu_.Unlock();
-    WriteInline(batch);
-    mu_.Lock();
-  }
+  WriteInlineIfIdle();
   return sequence;
 }
 
@@ -221,15 +216,10 @@ absl::StatusOr<ReceivedData> Channel::Receive(absl::Time deadline) {
     received_.pop_front();
     last_delivered_ = d.sequence;
     received_bytes_ -= d.payload.size();
-    Batch batch;
     if (options_.ack_on_receipt && status_.ok()) {
       // Taking records may bring the rest within the window again.
       AckReceived();
-      if (ClaimInline(batch)) {
-        mu_.Unlock();
-        WriteInline(batch);
-        mu_.Lock();
-      }
+      WriteInlineIfIdle();
     }
     return ReceivedData{.sequence = d.sequence,
                         .payload = std::move(d.payload)};
@@ -249,12 +239,7 @@ absl::Status Channel::Ack(SequenceNumber sequence) {
   }
   if (sequence <= ack_requested_) return absl::OkStatus();
   SetAckRequested(sequence);
-  Batch batch;
-  if (ClaimInline(batch)) {
-    mu_.Unlock();
-    WriteInline(batch);
-    mu_.Lock();
-  }
+  WriteInlineIfIdle();
   return absl::OkStatus();  // else the writer wakes on ack_requested_
 }
 
@@ -274,11 +259,19 @@ void Channel::AckReceived() {
 }
 
 void Channel::Gather(Batch& batch) {
+  GatherAck(batch);
+  GatherData(batch);
+}
+
+void Channel::GatherAck(Batch& batch) {
   // Acknowledgements first: the peer's outputs wait for them.
   if (ack_requested_ > ack_written_) {
     batch.ack = ack_requested_;
     ack_written_ = ack_requested_;
   }
+}
+
+void Channel::GatherData(Batch& batch) {
   // Recorded as written before the write, so that an ACK racing back is
   // never taken for an acknowledgement of unsent data.
   const int64_t now = Now();
@@ -296,21 +289,18 @@ void Channel::Gather(Batch& batch) {
   }
 }
 
-bool Channel::ClaimInline(Batch& batch) {
-  if (writing_ || !status_.ok() || closing_ || inline_write_error_) {
-    return false;
-  }
+void Channel::WriteInlineIfIdle() {
+  if (writing_ || !status_.ok() || closing_ || inline_write_error_) return;
   const bool ack_due = ack_requested_ > ack_written_;
   const bool data_due = !unsent_.empty() && unacked_bytes_ <= kInlineWriteBytes;
-  if (!ack_due && !data_due) return false;
+  if (!ack_due && !data_due) return;
   writing_ = true;
-  if (data_due) {
-    Gather(batch);
-  } else {
-    batch.ack = ack_requested_;
-    ack_written_ = ack_requested_;
-  }
-  return true;
+  Batch batch;
+  GatherAck(batch);
+  if (data_due) GatherData(batch);
+  mu_.Unlock();
+  WriteInline(batch);
+  mu_.Lock();
 }
 
 void Channel::WriteInline(const Batch& batch) {
@@ -502,14 +492,10 @@ void Channel::ReaderLoop() {
     }
     // One ACK for what this read brought, written here if nobody writes.
     if (!options_.ack_on_receipt) return true;
-    Batch batch;
-    {
-      absl::MutexLock lock(&mu_);
-      if (!status_.ok()) return true;
-      AckReceived();
-      if (!ClaimInline(batch)) return true;
-    }
-    WriteInline(batch);
+    absl::MutexLock lock(&mu_);
+    if (!status_.ok()) return true;
+    AckReceived();
+    WriteInlineIfIdle();
     return true;
   };
   // The handshake may have left whole records in the decoder: they come

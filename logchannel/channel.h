@@ -216,10 +216,12 @@ class Channel {
   void Start();
   // Moves the due ACK and up to a batch of unsent DATA into `batch`.
   void Gather(Batch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Takes the write role for the calling thread if it is free, the channel
-  // runs and there is something to write that cannot block for long; then
-  // gathers it into `batch`. WriteInline must follow, without mu_.
-  bool ClaimInline(Batch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void GatherAck(Batch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void GatherData(Batch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // If the write role is free, the channel runs and there is an ACK or
+  // small DATA to write, takes the role and writes them from the calling
+  // thread (releasing mu_ meanwhile).
+  void WriteInlineIfIdle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WriteInline(const Batch& batch) ABSL_LOCKS_EXCLUDED(mu_);
   // Seals `batch` into `out` and counts it (the caller holds the role).
   absl::Status Seal(const Batch& batch, std::vector<uint8_t>& out)
