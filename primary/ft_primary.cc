@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "logchannel/control_message.h"
 
 namespace ft::primary {
 
@@ -62,7 +64,44 @@ FtPrimary::FtPrimary(std::unique_ptr<logchannel::Channel> channel,
       channel_(std::move(channel)),
       hold_(OutputHold::Options{
           .logged_up_to = [this] { return recorder_->logged_bytes(); },
-          .metrics = options.metrics}) {}
+          .metrics = options.metrics}) {
+  if (options.metrics != nullptr) {
+    resyncs_metric_ = options.metrics->GetCounter(
+        "ftvm_resyncs_total",
+        "Full checkpoints sent because the secondary diverged and asked for "
+        "a resync.");
+  }
+}
+
+void FtPrimary::set_kick(std::function<void()> kick) {
+  absl::MutexLock lock(&mu_);
+  kick_ = std::move(kick);
+}
+
+void FtPrimary::HandleRequest(const logchannel::ReceivedData& data) {
+  absl::StatusOr<logchannel::ControlMessage> message =
+      logchannel::DecodeControlMessage(data.payload);
+  if (!message.ok()) {
+    Lose(absl::StrCat("it sent a malformed request: ",
+                      message.status().message()));
+    return;
+  }
+  const auto& resync = std::get<logchannel::ResyncRequest>(*message);
+  FT_LOG(kError) << "FT: the secondary diverged at position " << resync.position
+                 << " (" << absl::CHexEscape(resync.reason)
+                 << "); sending it the whole machine (a resync)";
+  resyncs_.fetch_add(1);
+  if (resyncs_metric_ != nullptr) resyncs_metric_->Increment();
+  recorder_->RequestFullCheckpoint();
+  {
+    // Under the lock: set_kick(nullptr) returning means no kick runs.
+    absl::MutexLock lock(&mu_);
+    if (kick_) kick_();
+  }
+  if (absl::Status s = channel_->Ack(data.sequence); !s.ok()) {
+    Lose(std::string(s.message()));
+  }
+}
 
 void FtPrimary::Acknowledged(uint64_t sequence) {
   uint64_t end = 0;
@@ -165,15 +204,22 @@ void FtPrimary::Watch() {
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      auto stop = [this]()
-                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-      if (mu_.AwaitWithTimeout(absl::Condition(&stop),
-                               options_.heartbeat_interval)) {
-        return;
-      }
+      if (stopping_) return;
     }
     // Once lost, there is nothing left to watch.
     if (lost_.load()) return;
+    // Waiting for a request doubles as the watchdog's tick.
+    absl::StatusOr<logchannel::ReceivedData> data =
+        channel_->Receive(absl::Now() + options_.heartbeat_interval);
+    if (data.ok()) {
+      HandleRequest(*data);
+      continue;
+    }
+    {
+      // Finish began while this waited: the channel's end is ours now.
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
     absl::Status s = channel_->status();
     if (!s.ok()) {
       Lose(std::string(s.message()));
@@ -222,7 +268,8 @@ FtPrimary::Stats FtPrimary::stats() const {
           .acked_bytes = hold_.acked(),
           .channel = channel_->stats(),
           .outputs = hold_.stats(),
-          .protected_now = !lost_.load()};
+          .protected_now = !lost_.load(),
+          .resyncs = resyncs_.load()};
   absl::MutexLock lock(&mu_);
   s.lost_reason = lost_reason_;
   return s;

@@ -5,8 +5,13 @@
 // (OutputHold). The machine itself is built and run by the caller with
 // hooks() and gate().
 //
-// Losing the secondary (the channel breaks, it reports a divergence, or it
-// is silent longer than peer_timeout) never stops the VM: held outputs are
+// A secondary that diverged asks for a resync: the recorder logs a full
+// checkpoint (the whole machine) at the vCPU's next entry, and the
+// secondary restarts its replay from it; the pair stays protected from
+// there on.
+//
+// Losing the secondary (the channel breaks, it gives up on a divergence, or
+// it is silent longer than peer_timeout) never stops the VM: held outputs are
 // released, the log is no longer sent, and the primary says so loudly and
 // runs unprotected.
 //
@@ -17,6 +22,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -58,6 +64,7 @@ class FtPrimary {
     logchannel::ChannelStats channel;
     OutputHold::Stats outputs;
     bool protected_now = false;
+    uint64_t resyncs = 0;  // full checkpoints sent on the secondary's request
     std::string lost_reason;  // why it runs unprotected, if it does
   };
 
@@ -73,6 +80,11 @@ class FtPrimary {
   ~FtPrimary();
 
   vmm::ExecutionHooks* hooks() { return recorder_.get(); }
+  // How to bring the vCPU to its next entry soon (Machine::Kick), for a
+  // resync; set before the machine runs, and reset (nullptr) before it is
+  // destroyed. Without it the full checkpoint waits for the guest's next
+  // exit.
+  void set_kick(std::function<void()> kick);
   vmm::OutputGate* gate() { return &hold_; }
   replay::Recorder& recorder() { return *recorder_; }
 
@@ -94,7 +106,10 @@ class FtPrimary {
             const PrimaryOptions& options);
   // The secondary is gone: release outputs, stop sending, say so once.
   void Lose(const std::string& why);
+  // Watches the channel and takes the secondary's requests (watchdog
+  // thread).
   void Watch();
+  void HandleRequest(const logchannel::ReceivedData& data);
   // The channel's acknowledgement of record `sequence`, on its reader
   // thread: the held outputs whose log it covers go out.
   void Acknowledged(uint64_t sequence);
@@ -107,6 +122,8 @@ class FtPrimary {
   std::atomic<uint64_t> last_sent_{0};
   std::atomic<uint64_t> log_bytes_{0};
   std::atomic<uint64_t> log_sends_{0};
+  std::atomic<uint64_t> resyncs_{0};
+  metrics::Counter* resyncs_metric_ = nullptr;
   // Where each unacknowledged record ends in the log stream.
   struct RecordEnd {
     uint64_t sequence = 0;
@@ -117,6 +134,7 @@ class FtPrimary {
   mutable absl::Mutex mu_;
   std::string lost_reason_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<void()> kick_ ABSL_GUARDED_BY(mu_);
   std::thread watchdog_;
 };
 

@@ -33,7 +33,9 @@ constexpr size_t kWorstVcpuBytes =
     kKvmRegsBytes + kKvmSregsBytes + kKvmFpuBytes + kKvmXsaveBytes +
     kKvmXcrsBytes + kKvmVcpuEventsBytes + kMaxMsrs * 16 + 7 * 8 + 64;
 constexpr size_t kWorstCheckpointBytes =
-    kMaxVcpus * kWorstVcpuBytes + kMaxPagesPerFrame * (kPageBytes + 16) + 256;
+    kMaxVcpus * kWorstVcpuBytes + kMaxPagesPerFrame * (kPageBytes + 16) +
+    kMaxDevices * (kMaxDeviceNameBytes + 8 + 16 + 16) + kMaxDeviceStateBytes +
+    256;
 static_assert(kWorstCheckpointBytes <= kMaxFramePayloadBytes);
 static_assert(kMaxEventDataBytes + 256 <= kMaxFramePayloadBytes);
 
@@ -182,6 +184,15 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> EncodeCheckpoint(
     }
     r.setTotalPages(all.size());
     FT_RETURN_IF_ERROR(SetPages(r, all.first(first), compress));
+    if (c.full) {
+      r.setFull(true);
+      r.setHalted(c.halted);
+      auto devices = r.initDevices(static_cast<unsigned>(c.devices.size()));
+      for (size_t i = 0; i < c.devices.size(); ++i) {
+        devices[static_cast<unsigned>(i)].setName(AsText(c.devices[i].name));
+        devices[static_cast<unsigned>(i)].setState(AsData(c.devices[i].state));
+      }
+    }
     FT_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ToPayload(message));
     frames.push_back(std::move(bytes));
   }
@@ -338,6 +349,20 @@ absl::StatusOr<CheckpointHead> ReadCheckpoint(const LogPosition& at,
   }
   FT_ASSIGN_OR_RETURN(head.checkpoint.pages, ReadPages(r));
   FT_RETURN_IF_ERROR(ValidatePages(head.checkpoint.pages, guest, std::nullopt));
+  head.checkpoint.full = r.getFull();
+  head.checkpoint.halted = r.getHalted();
+  const auto devices = r.getDevices();
+  if (devices.size() > kMaxDevices) {
+    // Checked before copying.
+    return absl::InvalidArgumentError(
+        absl::StrFormat("checkpoint: %u device states (at most %u)",
+                        devices.size(), kMaxDevices));
+  }
+  for (fl::DeviceState::Reader d : devices) {
+    head.checkpoint.devices.push_back(DeviceState{
+        .name = ToString(d.getName()), .state = ToVector(d.getState())});
+  }
+  FT_RETURN_IF_ERROR(ValidateDevices(head.checkpoint));
   return head;
 }
 

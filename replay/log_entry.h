@@ -22,13 +22,16 @@ namespace ft::replay {
 
 // The format this code writes (Header.formatVersion).
 // 2: checkpoint pages may be zstd-compressed (pagesZstd).
-inline constexpr uint32_t kFormatVersion = 2;
+// 3: a checkpoint may be full (a resync point): every non-zero page plus the
+// device models' state.
+inline constexpr uint32_t kFormatVersion = 3;
 // The minReaderVersion this code writes: raise it only when an older reader
 // would misread what this code writes (a version-1 reader would find pages
-// without bytes).
+// without bytes). Full checkpoints do not raise it: a recorder writes one
+// only when a version-3 secondary asks for it (a resync).
 inline constexpr uint32_t kMinReaderVersion = 2;
 // This reader's version: it refuses logs whose minReaderVersion is above.
-inline constexpr uint32_t kReaderVersion = 2;
+inline constexpr uint32_t kReaderVersion = 3;
 
 // --- Header ---
 
@@ -152,15 +155,30 @@ struct DirtyPage {
   bool operator==(const DirtyPage&) const = default;
 };
 
+// One device model's state, in the device's own encoding (vmm/snapshot).
+struct DeviceState {
+  std::string name;            // e.g. "pic-8259"; 1..kMaxDeviceNameBytes
+  std::vector<uint8_t> state;  // at most kMaxDeviceStateBytes in all
+  bool operator==(const DeviceState&) const = default;
+};
+
 // A micro-checkpoint: the whole vCPU state plus every page dirtied since the
 // previous checkpoint. It is a position of its own (kind kCheckpoint); a
 // replayer applies it instead of running. However many pages it holds, it
 // is one entry here: the codec splits it across frames and the decoder
 // reassembles it.
+//
+// A full checkpoint (format 3) is the whole machine instead: every page
+// that is not all zero (the others are zero), every device model's state,
+// and whether the vCPU sits in HLT. A replay may start from one: that is
+// how a secondary that diverged is resynchronised.
 struct MicroCheckpoint {
   LogPosition at;
   std::vector<VcpuState> vcpus;  // one per vCPU
   std::vector<DirtyPage> pages;  // gfns strictly increasing
+  bool full = false;
+  std::vector<DeviceState> devices;  // full only
+  bool halted = false;               // full only
   bool operator==(const MicroCheckpoint&) const = default;
 };
 

@@ -241,6 +241,42 @@ absl::Status ValidatePages(std::span<const DirtyPage> pages,
   return absl::OkStatus();
 }
 
+absl::Status ValidateDevices(const MicroCheckpoint& checkpoint) {
+  if (!checkpoint.full) {
+    if (!checkpoint.devices.empty() || checkpoint.halted) {
+      return Invalid(
+          "checkpoint: device states or a halt in a checkpoint "
+          "that is not full");
+    }
+    return absl::OkStatus();
+  }
+  if (checkpoint.devices.size() > kMaxDevices) {
+    return Invalid("full checkpoint: %u devices (at most %u)",
+                   checkpoint.devices.size(), kMaxDevices);
+  }
+  size_t bytes = 0;
+  for (size_t i = 0; i < checkpoint.devices.size(); ++i) {
+    const DeviceState& d = checkpoint.devices[i];
+    if (d.name.empty() || d.name.size() > kMaxDeviceNameBytes) {
+      return Invalid(
+          "full checkpoint: device %u has a name of %u bytes "
+          "(must be 1..%u)",
+          i, d.name.size(), kMaxDeviceNameBytes);
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (checkpoint.devices[j].name == d.name) {
+        return Invalid("full checkpoint: device \"%s\" appears twice", d.name);
+      }
+    }
+    bytes += d.state.size();
+  }
+  if (bytes > kMaxDeviceStateBytes) {
+    return Invalid("full checkpoint: %u bytes of device state (at most %u)",
+                   bytes, kMaxDeviceStateBytes);
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 
 struct EntryValidator {
@@ -264,6 +300,7 @@ struct EntryValidator {
   }
   absl::Status operator()(const MicroCheckpoint& e) const {
     FT_RETURN_IF_ERROR(ValidateVcpuStates(e.vcpus, guest, e.at));
+    FT_RETURN_IF_ERROR(ValidateDevices(e));
     return ValidatePages(e.pages, guest, std::nullopt);
   }
   absl::Status operator()(const StateDigest&) const { return absl::OkStatus(); }

@@ -39,6 +39,11 @@ inline constexpr uint64_t kMaxLatencyBoundNs = 10'000'000'000;  // 10 s
 inline constexpr size_t kMaxEventDataBytes = size_t{16} << 20;
 inline constexpr size_t kMaxMsrs = 1024;
 inline constexpr size_t kMaxDetailBytes = 4096;
+// The device models of a full checkpoint: how many, their names, and their
+// states' bytes all told.
+inline constexpr size_t kMaxDevices = 64;
+inline constexpr size_t kMaxDeviceNameBytes = 64;
+inline constexpr size_t kMaxDeviceStateBytes = size_t{1} << 20;
 
 // Sizes of the KVM structures in VcpuState (x86-64 Linux ABI; checked
 // against <linux/kvm.h> at compile time).
@@ -75,6 +80,11 @@ absl::Status ValidateVcpuStates(std::span<const VcpuState> vcpus,
 absl::Status ValidatePages(std::span<const DirtyPage> pages,
                            const GuestConfig& guest,
                            std::optional<uint64_t> after_gfn);
+
+// The device part of a checkpoint: none unless it is full; then at most
+// kMaxDevices, names 1..kMaxDeviceNameBytes and distinct, states at most
+// kMaxDeviceStateBytes in all.
+absl::Status ValidateDevices(const MicroCheckpoint& checkpoint);
 
 // A whole entry against the header's configuration. A MicroCheckpoint is
 // checked with all its pages.

@@ -81,22 +81,62 @@ void Recorder::OnOutput(vmm::OutputKind kind, uint32_t device,
   output_unflushed_ = flush_promptly_;
 }
 
-absl::Status Recorder::TakeCheckpoint(vmm::ExecutionContext& ctx) {
+namespace {
+
+bool AllZero(std::span<const uint8_t> bytes) {
+  for (uint8_t b : bytes) {
+    if (b != 0) return false;
+  }
+  return true;
+}
+
+// Every page of guest memory that is not all zero, in gfn order.
+absl::StatusOr<std::vector<DirtyPage>> NonZeroPages(
+    const vmm::GuestMemory& memory) {
+  std::vector<DirtyPage> pages;
+  for (const vmm::GuestMemory::Region& r : memory.regions()) {
+    const uint8_t* base = r.mapping.data();
+    for (uint64_t off = 0; off + kPageBytes <= r.size(); off += kPageBytes) {
+      const std::span<const uint8_t> page(base + off, kPageBytes);
+      if (AllZero(page)) continue;
+      pages.push_back(DirtyPage{.gfn = (r.base.value() + off) / kPageBytes,
+                                .bytes = {page.begin(), page.end()}});
+    }
+  }
+  return pages;
+}
+
+}  // namespace
+
+absl::Status Recorder::TakeCheckpoint(vmm::ExecutionContext& ctx, bool full) {
   FT_ASSIGN_OR_RETURN(vmm::VcpuSnapshot vcpu, ctx.SaveVcpu());
   const uint64_t position = ctx.AdvancePosition();
   MoveTo(LogPosition{.position = Position(position),
                      .exit = ExitSignature{.kind = ExitKind::kCheckpoint,
                                            .rip = vcpu.regs.rip}});
+  // A full checkpoint resets the dirty log as well: the next micro-
+  // checkpoint carries what changed after it.
   FT_ASSIGN_OR_RETURN(std::vector<uint64_t> gfns, ctx.TakeDirtyPages());
-  MicroCheckpoint cp{.at = at_, .vcpus = {ToLogVcpu(vcpu)}};
-  cp.pages.reserve(gfns.size());
-  for (uint64_t gfn : gfns) {
-    DirtyPage page{.gfn = gfn, .bytes = std::vector<uint8_t>(kPageBytes)};
-    FT_RETURN_IF_ERROR(ctx.memory().Read(Gpa(gfn * kPageBytes), page.bytes));
-    cp.pages.push_back(std::move(page));
+  MicroCheckpoint cp{.at = at_, .vcpus = {ToLogVcpu(vcpu)}, .full = full};
+  if (full) {
+    FT_ASSIGN_OR_RETURN(cp.pages, NonZeroPages(ctx.memory()));
+    FT_ASSIGN_OR_RETURN(vmm::DevicesSnapshot devices, ctx.SaveDevices());
+    cp.halted = devices.halted;
+    for (vmm::DeviceState& d : devices.devices) {
+      cp.devices.push_back(
+          DeviceState{.name = std::move(d.name), .state = std::move(d.state)});
+    }
+    full_checkpoints_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    cp.pages.reserve(gfns.size());
+    for (uint64_t gfn : gfns) {
+      DirtyPage page{.gfn = gfn, .bytes = std::vector<uint8_t>(kPageBytes)};
+      FT_RETURN_IF_ERROR(ctx.memory().Read(Gpa(gfn * kPageBytes), page.bytes));
+      cp.pages.push_back(std::move(page));
+    }
   }
   checkpoints_.fetch_add(1, std::memory_order_relaxed);
-  checkpoint_pages_.fetch_add(gfns.size(), std::memory_order_relaxed);
+  checkpoint_pages_.fetch_add(cp.pages.size(), std::memory_order_relaxed);
   Append(cp);
   if (flush_promptly_) Flush();
   return error_;
@@ -105,7 +145,11 @@ absl::Status Recorder::TakeCheckpoint(vmm::ExecutionContext& ctx) {
 absl::Status Recorder::BeforeEntry(vmm::ExecutionContext& ctx,
                                    bool at_position) {
   if (!error_.ok()) return error_;
-  if (!at_position) {
+  // A full checkpoint asked for: taken here, at a position or not, before
+  // this round's events (which then come at the checkpoint's position; a
+  // replay that starts from it delivers them there).
+  const bool full = full_requested_.exchange(false, std::memory_order_relaxed);
+  if (!at_position && !full) {
     // Kicked out of guest code: events (and an interrupt that waits for a
     // position) may only be delivered at a position, so this point becomes
     // one (a replayer cannot stop here by itself).
@@ -113,8 +157,8 @@ absl::Status Recorder::BeforeEntry(vmm::ExecutionContext& ctx,
       if (output_unflushed_) Flush();
       return error_;
     }
-    FT_RETURN_IF_ERROR(TakeCheckpoint(ctx));
-  } else if (digest_interval_ > absl::ZeroDuration() &&
+    FT_RETURN_IF_ERROR(TakeCheckpoint(ctx, /*full=*/false));
+  } else if (at_position && digest_interval_ > absl::ZeroDuration() &&
              absl::Now() >= next_digest_) {
     // Before this position's events, where the replayer checks it.
     next_digest_ = absl::Now() + digest_interval_;
@@ -122,6 +166,7 @@ absl::Status Recorder::BeforeEntry(vmm::ExecutionContext& ctx,
     Append(StateDigest{.at = at_, .digest = MachineDigest(vcpu, ctx.memory())});
     digests_.fetch_add(1, std::memory_order_relaxed);
   }
+  if (full) FT_RETURN_IF_ERROR(TakeCheckpoint(ctx, /*full=*/true));
   const size_t n = ctx.DeliverQueued([this](const vmm::AsyncEvent& e) {
     Append(AsyncEventEntry{
         .at = at_, .source = e.source, .kind = e.kind, .data = e.data});
@@ -168,7 +213,8 @@ Recorder::Stats Recorder::stats() const {
                .checkpoint_pages = checkpoint_pages_.load(),
                .outputs = outputs_.load(),
                .digests = digests_.load(),
-               .log_bytes = log_bytes_.load()};
+               .log_bytes = log_bytes_.load(),
+               .full_checkpoints = full_checkpoints_.load()};
 }
 
 }  // namespace ft::replay

@@ -37,6 +37,7 @@ class Recorder : public vmm::ExecutionHooks {
     uint64_t outputs = 0;
     uint64_t digests = 0;
     uint64_t log_bytes = 0;
+    uint64_t full_checkpoints = 0;  // of them, full (resyncs)
   };
 
   // `digest_interval`: at the first position of the guest's own after each
@@ -73,6 +74,13 @@ class Recorder : public vmm::ExecutionHooks {
   void OnFinish(vmm::ExecutionContext& ctx, vmm::FinishReason reason,
                 uint32_t exit_code) override;
 
+  // Asks for a full checkpoint (the whole machine: a secondary's resync)
+  // at the vCPU's next BeforeEntry; the caller brings the vCPU there
+  // (Machine::Kick). Any thread.
+  void RequestFullCheckpoint() {
+    full_requested_.store(true, std::memory_order_relaxed);
+  }
+
   // The log's state after OnFinish: OK, or the first write error.
   absl::Status status() const { return error_; }
   // The log stream's length in bytes, up to the last entry logged (flushed
@@ -95,7 +103,8 @@ class Recorder : public vmm::ExecutionHooks {
         max_flush_delay_(stream.max_flush_delay) {}
   void Append(const LogEntry& entry);
   void Flush();
-  absl::Status TakeCheckpoint(vmm::ExecutionContext& ctx);
+  // A micro-checkpoint, or with `full` the whole machine.
+  absl::Status TakeCheckpoint(vmm::ExecutionContext& ctx, bool full);
   void MoveTo(const LogPosition& at);
 
   LogWriter writer_;
@@ -109,7 +118,8 @@ class Recorder : public vmm::ExecutionHooks {
   absl::Status error_;
   std::atomic<uint64_t> clock_reads_{0}, events_{0}, checkpoints_{0},
       checkpoint_pages_{0}, outputs_{0}, digests_{0}, log_bytes_{0},
-      position_{0};
+      position_{0}, full_checkpoints_{0};
+  std::atomic<bool> full_requested_{false};
 };
 
 // The log's end reason for how a machine stopped.

@@ -1,5 +1,6 @@
 #include "replay/replayer.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status.h"
 #include "replay/log_validate.h"
@@ -185,16 +186,47 @@ absl::Status Replayer::ApplyCheckpoint(vmm::ExecutionContext& ctx,
                                           "machine has one",
                                           cp.vcpus.size()));
   }
-  ctx.AdvancePosition();
+  if (cp.full) {
+    ctx.SetPosition(cp.at.position.value());
+  } else {
+    ctx.AdvancePosition();
+  }
   MoveTo(cp.at);
   FT_ASSIGN_OR_RETURN(vmm::VcpuSnapshot vcpu, ctx.SaveVcpu());
   if (absl::Status s = FromLogVcpu(cp.vcpus[0], vcpu); !s.ok()) {
     return Diverge(cp.at, std::string(s.message()));
   }
   FT_RETURN_IF_ERROR(ctx.RestoreVcpu(vcpu));
+  if (cp.full) {
+    // Pages the checkpoint does not list are zero.
+    uint64_t next_gfn = 0;
+    for (const DirtyPage& page : cp.pages) {
+      if (page.gfn > next_gfn) {
+        FT_RETURN_IF_ERROR(ctx.memory().Fill(
+            Gpa(next_gfn * kPageBytes), (page.gfn - next_gfn) * kPageBytes, 0));
+      }
+      next_gfn = page.gfn + 1;
+    }
+    const uint64_t pages = ctx.memory().size() / kPageBytes;
+    if (pages > next_gfn) {
+      FT_RETURN_IF_ERROR(ctx.memory().Fill(Gpa(next_gfn * kPageBytes),
+                                           (pages - next_gfn) * kPageBytes, 0));
+    }
+  }
   for (const DirtyPage& page : cp.pages) {
     FT_RETURN_IF_ERROR(
         ctx.memory().Write(Gpa(page.gfn * kPageBytes), page.bytes));
+  }
+  if (cp.full) {
+    vmm::DevicesSnapshot devices{.halted = cp.halted};
+    for (const DeviceState& d : cp.devices) {
+      devices.devices.push_back({.name = d.name, .state = d.state});
+    }
+    if (absl::Status s = ctx.RestoreDevices(devices); !s.ok()) {
+      return Diverge(cp.at, absl::StrCat("the full checkpoint's device state "
+                                         "does not restore: ",
+                                         s.message()));
+    }
   }
   ++stats_.checkpoints;
   stats_.checkpoint_pages += cp.pages.size();
@@ -204,7 +236,13 @@ absl::Status Replayer::ApplyCheckpoint(vmm::ExecutionContext& ctx,
 bool Replayer::CheckpointNext(uint64_t position) {
   const LogEntry* next = Peek();
   const auto* cp = next ? std::get_if<MicroCheckpoint>(next) : nullptr;
-  return cp != nullptr && cp->at.position.value() == position + 1;
+  return cp != nullptr && !cp->full && cp->at.position.value() == position + 1;
+}
+
+bool Replayer::FullCheckpointNext() {
+  const LogEntry* next = Peek();
+  const auto* cp = next ? std::get_if<MicroCheckpoint>(next) : nullptr;
+  return cp != nullptr && cp->full;
 }
 
 bool Replayer::EnterGuest(vmm::ExecutionContext& ctx) {
@@ -214,10 +252,24 @@ bool Replayer::EnterGuest(vmm::ExecutionContext& ctx) {
 absl::Status Replayer::BeforeEntry(vmm::ExecutionContext& ctx,
                                    bool at_position) {
   if (divergence_) return absl::AbortedError(divergence_->ToString());
+  // A log that starts with a full checkpoint: the machine becomes that one
+  // before the guest runs.
+  bool restarted = false;
+  if (!started_) {
+    started_ = true;
+    if (FullCheckpointNext()) {
+      MicroCheckpoint full = std::move(std::get<MicroCheckpoint>(*next_));
+      Pop();
+      FT_RETURN_IF_ERROR(ApplyCheckpoint(ctx, full));
+      started_from_full_ = restarted = true;
+    }
+  }
   // Not at a position: the round after EnterGuest said no, where the
   // recorded vCPU was kicked out. Apply what it had done by then instead of
   // running, then deliver what came there.
-  if (!at_position && CheckpointNext(ctx.position())) {
+  if (restarted) {
+    // The checkpoint's own events follow; no digest is due at it.
+  } else if (!at_position && CheckpointNext(ctx.position())) {
     MicroCheckpoint checkpoint = std::move(std::get<MicroCheckpoint>(*next_));
     Pop();
     FT_RETURN_IF_ERROR(ApplyCheckpoint(ctx, checkpoint));
@@ -226,6 +278,14 @@ absl::Status Replayer::BeforeEntry(vmm::ExecutionContext& ctx,
   }
   FT_RETURN_IF_ERROR(DeliverEventsAt(ctx));
   if (divergence_) return absl::AbortedError(divergence_->ToString());
+  // A full checkpoint follows: everything before it is replayed, and it
+  // replaces the whole machine, so the run ends here and the caller starts
+  // the next from it.
+  if (FullCheckpointNext()) {
+    full_next_ = true;
+    ctx.EndRun(absl::StrFormat("a full checkpoint follows %s", at_.ToString()));
+    return absl::OkStatus();
+  }
   // The recording was stopped by its operator after this position: what
   // the guest did between here and the stop left no trace, so the replay
   // ends here too.
@@ -254,7 +314,7 @@ void Replayer::OnFinish(vmm::ExecutionContext& ctx, vmm::FinishReason reason,
                         uint32_t exit_code) {
   absl::StatusOr<vmm::VcpuSnapshot> vcpu = ctx.SaveVcpu();
   if (vcpu.ok()) digest_ = MachineDigest(*vcpu, ctx.memory());
-  if (divergence_) return;
+  if (divergence_ || full_next_) return;
   const LogEntry* next = Peek();
   const auto* end = next ? std::get_if<EndEntry>(next) : nullptr;
   if (end == nullptr) {

@@ -18,6 +18,12 @@
 // the position and what differed. The replayed machine never runs past the
 // last entry it has: if the log ends early, the run stops at its end.
 //
+// A full checkpoint (the whole machine: a resync point) is a restart: a
+// Replayer whose log starts with one (`first`) applies it before the guest
+// runs and continues the recorded run's positions from there; one met
+// later ends the run (full_checkpoint_next()) once everything before it is
+// replayed, and the caller starts a fresh machine from it (TakeRest).
+//
 // Thread ownership: the vCPU thread (as ExecutionHooks); position() from any
 // thread; the other accessors after the machine has stopped.
 #ifndef FTVM_REPLAY_REPLAYER_H_
@@ -60,7 +66,18 @@ class Replayer : public vmm::ExecutionHooks {
     std::string ToString() const;
   };
 
-  explicit Replayer(LogReader reader) : reader_(std::move(reader)) {}
+  explicit Replayer(LogReader reader,
+                    std::optional<LogEntry> first = std::nullopt)
+      : reader_(std::move(reader)), next_(std::move(first)) {}
+
+  // What is left of the log after the run: the reader and the entry read
+  // ahead, if any (a full checkpoint to restart from, or whatever came
+  // after a divergence).
+  struct Rest {
+    LogReader reader;
+    std::optional<LogEntry> next;
+  };
+  Rest TakeRest() && { return Rest{std::move(reader_), std::move(next_)}; }
 
   const LogHeader& header() const { return reader_.header(); }
 
@@ -80,6 +97,10 @@ class Replayer : public vmm::ExecutionHooks {
   const std::optional<Divergence>& divergence() const { return divergence_; }
   // The end entry was reached and matched.
   bool completed() const { return completed_; }
+  // The run ended because a full checkpoint follows (see the top).
+  bool full_checkpoint_next() const { return full_next_; }
+  // The run started from a full checkpoint.
+  bool started_from_full() const { return started_from_full_; }
   const std::optional<EndEntry>& recorded_end() const { return end_; }
   std::optional<Digest> replayed_digest() const { return digest_; }
   Stats stats() const { return stats_; }
@@ -97,8 +118,10 @@ class Replayer : public vmm::ExecutionHooks {
   absl::Status Diverge(const LogPosition& at, std::string what);
   absl::Status DeliverEventsAt(vmm::ExecutionContext& ctx);
   absl::Status CheckDigestAt(vmm::ExecutionContext& ctx);
-  // The next entry is a checkpoint at the position after `position`.
+  // The next entry is a micro-checkpoint at the position after `position`.
   bool CheckpointNext(uint64_t position);
+  // The next entry is a full checkpoint.
+  bool FullCheckpointNext();
   absl::Status ApplyCheckpoint(vmm::ExecutionContext& ctx,
                                const MicroCheckpoint& cp);
   void MoveTo(const LogPosition& at);
@@ -106,6 +129,9 @@ class Replayer : public vmm::ExecutionHooks {
   LogReader reader_;
   std::optional<LogEntry> next_;
   bool log_done_ = false;
+  bool started_ = false;  // the first BeforeEntry has run
+  bool started_from_full_ = false;
+  bool full_next_ = false;
   LogPosition at_;  // MoveTo
   std::atomic<uint64_t> position_{0};
   std::optional<Divergence> divergence_;

@@ -271,6 +271,31 @@ struct Checkpoint {
   # content size, which must be exactly pages.length * 4096; every
   # DirtyPage.bytes is then empty. (Guest pages compress about tenfold;
   # the log is the FT network's load.)
+
+  full @4 :Bool = false;
+  # Format 3. The whole machine, not a delta: `pages` (with the
+  # checkpointPages after it) are every page of guest memory that is not
+  # all zero, and every page not listed is zero; `devices` and `halted`
+  # complete it. A replay may start from it (a secondary's resync after a
+  # divergence): the position is then where the recorder took it.
+
+  devices @5 :List(DeviceState);
+  # Format 3, full checkpoints only (else empty): every device model of the
+  # machine in its order, at most 64, their states at most 1 MiB in all.
+
+  halted @6 :Bool = false;
+  # Format 3, full checkpoints only: the vCPU sits in HLT, waiting for an
+  # interrupt (a replay started here must not run the guest before one).
+}
+
+struct DeviceState {
+  name @0 :Text;
+  # The device model, as the machine names it ("pic-8259", "virtio-mmio@..."):
+  # 1..64 bytes, distinct within a checkpoint.
+
+  state @1 :Data;
+  # Its state in the device's own schema (schema/devices.capnp,
+  # schema/virtio_devices.capnp), checked by the device when restored.
 }
 
 struct CheckpointPages {

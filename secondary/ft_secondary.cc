@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "logchannel/control_message.h"
 #include "replay/log_file.h"
 #include "replay/run_config.h"
 
@@ -198,31 +199,121 @@ absl::StatusOr<vmm::MachineResult> FtSecondary::Replay(
   return machine->Run();
 }
 
+namespace {
+
+void Accumulate(replay::Replayer::Stats& all,
+                const replay::Replayer::Stats& run) {
+  all.positions = run.positions;
+  all.clock_reads += run.clock_reads;
+  all.events += run.events;
+  all.checkpoints += run.checkpoints;
+  all.checkpoint_pages += run.checkpoint_pages;
+  all.outputs += run.outputs;
+  all.digests += run.digests;
+}
+
+}  // namespace
+
+absl::StatusOr<replay::LogEntry> FtSecondary::Resync(
+    const replay::Divergence& divergence, replay::Replayer::Rest& rest) {
+  const std::string what = divergence.ToString();
+  FT_LOG(kError) << "FT: DIVERGENCE: " << what
+                 << "; this secondary no longer mirrors the primary and asks "
+                    "it for a resync (a full state transfer)";
+  if (divergences_ != nullptr) divergences_->Increment();
+  absl::StatusOr<logchannel::SequenceNumber> sent =
+      channel_->Send(logchannel::EncodeControlMessage(logchannel::ResyncRequest{
+          .position = divergence.at.position.value(), .reason = what}));
+  if (!sent.ok()) {
+    return Annotate(sent.status(), "asking the primary for a resync");
+  }
+  // Everything the primary logged before it took the full checkpoint
+  // belongs to the run this replay left.
+  std::optional<replay::LogEntry> next = std::move(rest.next);
+  uint64_t skipped = 0;
+  while (true) {
+    if (!next.has_value()) {
+      absl::StatusOr<std::optional<replay::LogEntry>> e = rest.reader.Next();
+      if (!e.ok()) {
+        return Annotate(e.status(), "waiting for the primary's resync");
+      }
+      if (!e->has_value()) {
+        return absl::UnavailableError(
+            "the log ended before the primary sent the resync");
+      }
+      next = std::move(**e);
+    }
+    if (const auto* cp = std::get_if<replay::MicroCheckpoint>(&*next);
+        cp != nullptr && cp->full) {
+      FT_LOG(kWarning) << "FT: resync: the primary's full checkpoint at "
+                       << cp->at.ToString() << " (" << cp->pages.size()
+                       << " pages, " << cp->devices.size()
+                       << " devices) arrived after " << skipped
+                       << " skipped entries; replaying from there";
+      return std::move(*next);
+    }
+    if (std::holds_alternative<replay::EndEntry>(*next)) {
+      return absl::UnavailableError(
+          "the primary's run ended before it sent the resync");
+    }
+    next.reset();
+    ++skipped;
+  }
+}
+
 absl::StatusOr<SecondaryResult> FtSecondary::Run(const vmm::KvmSystem& kvm) {
   absl::StatusOr<replay::LogReader> reader =
       replay::LogReader::Open(std::make_unique<Source>(this));
   if (!reader.ok()) {
     return Annotate(reader.status(), "the primary's log did not start");
   }
-  replay::Replayer replayer(std::move(*reader));
-  SetReplayer(&replayer);
-  absl::StatusOr<vmm::MachineResult> replayed = Replay(kvm, replayer);
-  SetReplayer(nullptr);
-  FT_ASSIGN_OR_RETURN(vmm::MachineResult ran, std::move(replayed));
-  SecondaryResult result{.replay = replayer.stats(),
-                         .completed = replayer.completed(),
-                         .final_digest = replayer.replayed_digest(),
-                         .log_bytes = received_.load()};
-  // The log stopping early (the primary or the channel gone) is not a
-  // divergence: the replay stopped at the last position it had.
-  if (replayer.divergence() && !replayer.divergence()->log_ended) {
-    result.divergence = replayer.divergence();
-  } else if (replayer.divergence()) {
-    result.cut_short = replayer.divergence()->what;
+  SecondaryResult result;
+  replay::LogReader log = std::move(*reader);
+  std::optional<replay::LogEntry> first;
+  vmm::MachineResult ran;
+  // One replay per machine: the first from the boot, each later one from a
+  // full checkpoint (a resync, or one met in the log).
+  while (true) {
+    replay::Replayer replayer(std::move(log), std::move(first));
+    SetReplayer(&replayer);
+    absl::StatusOr<vmm::MachineResult> replayed = Replay(kvm, replayer);
+    SetReplayer(nullptr);
+    FT_ASSIGN_OR_RETURN(ran, std::move(replayed));
+    Accumulate(result.replay, replayer.stats());
+    result.completed = replayer.completed();
+    result.final_digest = replayer.replayed_digest();
+    const std::optional<replay::Divergence> divergence = replayer.divergence();
+    if (replayer.recorded_end()) {
+      result.guest_exit_code = replayer.recorded_end()->exit_code;
+    }
+    const bool full_next = replayer.full_checkpoint_next();
+    replay::Replayer::Rest rest = std::move(replayer).TakeRest();
+    if (full_next) {
+      log = std::move(rest.reader);
+      first = std::move(rest.next);
+      continue;
+    }
+    // The log stopping early (the primary or the channel gone) is not a
+    // divergence: the replay stopped at the last position it had.
+    if (divergence && divergence->log_ended) {
+      result.cut_short = divergence->what;
+    } else if (divergence) {
+      if (static_cast<int>(result.resynced.size()) < options_.max_resyncs) {
+        absl::StatusOr<replay::LogEntry> full = Resync(*divergence, rest);
+        if (full.ok()) {
+          log = std::move(rest.reader);
+          result.resynced.push_back(*divergence);
+          first = std::move(*full);
+          continue;
+        }
+        result.cut_short = std::string(full.status().message());
+      } else {
+        result.divergence = divergence;
+      }
+    }
+    break;
   }
-  if (replayer.recorded_end()) {
-    result.guest_exit_code = replayer.recorded_end()->exit_code;
-  }
+  result.log_bytes = received_.load();
   {
     absl::MutexLock lock(&mu_);
     result.max_lag = max_lag_;
@@ -237,10 +328,12 @@ absl::StatusOr<SecondaryResult> FtSecondary::Run(const vmm::KvmSystem& kvm) {
     if (divergences_ != nullptr) divergences_->Increment();
     const std::string what = result.divergence->ToString();
     FT_LOG(kError) << "FT: DIVERGENCE: " << what
-                   << "; this secondary no longer mirrors the primary and "
-                      "needs a resync (a full state transfer)";
-    channel_->Close(
-        absl::StrCat("secondary diverged (", what, "): resync needed"));
+                   << "; this secondary no longer mirrors the primary, and "
+                   << result.resynced.size()
+                   << " resyncs did not keep it in step: giving up";
+    channel_->Close(absl::StrCat("secondary diverged (", what, ") after ",
+                                 result.resynced.size(),
+                                 " resyncs: giving up on this guest"));
   } else if (!result.completed && result.cut_short.empty()) {
     result.cut_short = ran.detail;
   }

@@ -7,8 +7,11 @@
 // every position, output and state digest, and reports its lag (in bytes,
 // time and positions).
 //
-// A divergence is reported loudly and sent to the primary as the reason
-// the channel ends, asking for a resync.
+// A divergence is reported loudly and the primary is asked for a resync:
+// it logs a full checkpoint (the whole machine), and the secondary, having
+// skipped the log up to it, replays on a fresh machine started from it.
+// After max_resyncs of them in one run it gives up and ends the channel
+// with the divergence as the reason.
 //
 // Thread ownership: created and run on the main thread; a receiver thread
 // takes records off the channel; the replay runs on the vCPU thread.
@@ -22,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -50,13 +54,19 @@ struct SecondaryOptions {
   // The replayed guest's serial output (default: dropped).
   std::function<void(std::string_view)> console;
   metrics::Registry* metrics = nullptr;  // optional
+  // Resyncs one run may ask for; past that, a divergence ends the channel
+  // (a guest that diverges over and over cannot be protected this way).
+  int max_resyncs = 3;
 };
 
 struct SecondaryResult {
   replay::Replayer::Stats replay;
   // The replay reached the primary's End entry and matched it.
   bool completed = false;
+  // The divergence that ended the replay (none if a resync repaired each).
   std::optional<replay::Divergence> divergence;
+  // Divergences repaired by a resync, in order.
+  std::vector<replay::Divergence> resynced;
   std::optional<replay::Digest> final_digest;
   int32_t guest_exit_code = 0;
   // Why the log stopped before its end (the primary or the channel went
@@ -103,6 +113,11 @@ class FtSecondary {
   // Builds the machine and replays on it (Run's middle).
   absl::StatusOr<vmm::MachineResult> Replay(const vmm::KvmSystem& kvm,
                                             replay::Replayer& replayer);
+  // After a divergence: asks the primary for the whole machine and skips
+  // the log up to the full checkpoint it sends. The checkpoint, or why
+  // none came.
+  absl::StatusOr<replay::LogEntry> Resync(const replay::Divergence& divergence,
+                                          replay::Replayer::Rest& rest);
   // The replay whose position the lag compares with; nullptr when none runs.
   void SetReplayer(const replay::Replayer* replayer);
   // Samples the lag in positions: the primary's, per its last heartbeat,

@@ -67,6 +67,19 @@ enum class FinishReason : int {
   kFailed = 4,
 };
 
+// One device model's state in its own encoding (vmm/snapshot), by name.
+struct DeviceState {
+  std::string name;
+  std::vector<uint8_t> state;
+};
+
+// Everything of a machine beyond its vCPUs and memory: what a full
+// checkpoint carries.
+struct DevicesSnapshot {
+  std::vector<DeviceState> devices;  // in the machine's order
+  bool halted = false;               // the vCPU waits in HLT
+};
+
 // What hooks may do to the machine during BeforeEntry (vCPU thread; the
 // vCPU is outside KVM_RUN).
 class ExecutionContext {
@@ -94,6 +107,15 @@ class ExecutionContext {
   // Guest frames written since the previous call (needs the dirty log).
   virtual absl::StatusOr<std::vector<uint64_t>> TakeDirtyPages() = 0;
   virtual const GuestMemory& memory() const = 0;
+  // Every device model's state (a full checkpoint).
+  virtual absl::StatusOr<DevicesSnapshot> SaveDevices() = 0;
+  // Replaces every device model's state; the names must be this machine's,
+  // in its order. The states come from a peer: each device checks its own.
+  // On error the machine is in no state to run on.
+  virtual absl::Status RestoreDevices(const DevicesSnapshot& snapshot) = 0;
+  // Moves the run to `position` (a replay that starts from a full
+  // checkpoint continues the recorded run's count).
+  virtual void SetPosition(uint64_t position) = 0;
   // Ends the run here as if stopped by the operator (a replayer whose
   // recording was stopped at this position): the guest is not entered
   // again.

@@ -119,6 +119,10 @@ class Machine : public VcpuExitHandler, private ExecutionContext {
   // Runs the guest until it powers off, dies or Stop() is called. Once only.
   absl::StatusOr<MachineResult> Run();
   void Stop();
+  // Brings the vCPU out of the guest (or out of its halt) to BeforeEntry
+  // soon, without it being a position: for hooks that have work to do
+  // there (a full checkpoint asked for by the secondary). Any thread.
+  void Kick();
   // Holds every vCPU outside KVM_RUN (returns once they are), and lets them
   // go again. For use while Run() is in progress, from another thread.
   void Pause();
@@ -184,6 +188,13 @@ class Machine : public VcpuExitHandler, private ExecutionContext {
     return deferred_interrupt_.load(std::memory_order_relaxed);
   }
   uint64_t AdvancePosition() override;
+  // Full checkpoints (machine_snapshot.cc).
+  absl::StatusOr<DevicesSnapshot> SaveDevices() override;
+  absl::Status RestoreDevices(const DevicesSnapshot& snapshot) override;
+  void SetPosition(uint64_t position) override {
+    position_ = position;
+    at_position_ = true;
+  }
   void EndRun(std::string why) override {
     Finish(
         {.reason = MachineResult::Reason::kStopped, .detail = std::move(why)});

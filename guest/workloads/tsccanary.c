@@ -16,6 +16,12 @@
  * (One mixed read, not 64 raw ones: the loop's timing is regular enough
  * that the raw reads' bits can repeat the same pattern from run to run.)
  *
+ * With disk_seconds=N (N > 0), the guest then runs the disk workload for N
+ * seconds (1 MiB, 200 writes/s, each read back): a replay that diverged at
+ * the canary and was resynchronised from a full checkpoint must replay that
+ * part, timers, halts, interrupts and disk I/O, exactly (the FT pair's
+ * resync test).
+ *
  * Only ftg_tsc_canary_read may contain RDTSC
  * (tests/guest/check_forbidden_insns.py allows it and nothing else), and
  * no other workload calls it.
@@ -36,8 +42,12 @@ __attribute__((noinline)) uint64_t ftg_tsc_canary_read(void) {
   return ((uint64_t)hi << 32) | lo;
 }
 
+static const struct ftg_param_spec params[] = {
+    {"disk_seconds", 0, 0, 60},
+};
+
 static struct ftg_outcome run(const uint64_t* values) {
-  (void)values;
+  const uint64_t disk_seconds = values[0];
   uint64_t h = ftg_tsc_canary_read();
   h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
   h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
@@ -52,8 +62,15 @@ static struct ftg_outcome run(const uint64_t* values) {
     }
   }
   ftg_printf("ftguest: tsccanary writes=%lu\n", writes);
+  if (disk_seconds > 0) {
+    const uint64_t disk[] = {1, FTG_DISK_RATE_DEFAULT, disk_seconds,
+                             FTG_DISK_FLUSH_DEFAULT};
+    struct ftg_outcome o = ftg_workload_disk.run(disk);
+    if (o.fail_reason != NULL) return o;
+  }
   /* The result is deliberately not reproducible. */
   return ftg_ok(writes);
 }
 
-const struct ftg_workload ftg_workload_tsccanary = {"tsccanary", NULL, 0, run};
+const struct ftg_workload ftg_workload_tsccanary = {
+    "tsccanary", params, sizeof(params) / sizeof(params[0]), run};

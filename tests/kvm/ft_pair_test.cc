@@ -4,7 +4,9 @@
 // image only after the secondary acknowledged the log before it, while the
 // guest keeps running), the secondary's lag in positions (from the
 // primary's heartbeats), the primary going on unprotected when the secondary
-// disappears, and a divergence reported back to the primary.
+// disappears, a divergence repaired by a resync (a full checkpoint from the
+// primary), and one beyond the resyncs allowed reported back to the
+// primary.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -129,7 +131,8 @@ class FtPairTest : public testing::KvmTest {
       auto sec = secondary::FtSecondary::Start(std::move(t),
                                                {.shared_secret = kSecret,
                                                 .console = sec_console_,
-                                                .metrics = &sec_metrics_});
+                                                .metrics = &sec_metrics_,
+                                                .max_resyncs = max_resyncs_});
       if (!sec.ok()) {
         absl::MutexLock lock(&mu_);
         sec_result_ = sec.status();
@@ -149,6 +152,7 @@ class FtPairTest : public testing::KvmTest {
     auto m = vmm::Machine::Create(*kvm_, opts_);
     ASSERT_TRUE(m.ok()) << m.status();
     machine_ = std::move(*m);
+    primary_->set_kick([m = machine_.get()] { m->Kick(); });
   }
 
   absl::StatusOr<secondary::SecondaryResult> SecondaryResult() {
@@ -175,6 +179,7 @@ class FtPairTest : public testing::KvmTest {
   // The secondary's: its replayed guest's console, and its metrics.
   std::function<void(std::string_view)> sec_console_;
   metrics::Registry sec_metrics_;
+  int max_resyncs_ = 3;
   std::thread sec_thread_;
   absl::Mutex mu_;
   absl::StatusOr<secondary::SecondaryResult> sec_result_ =
@@ -304,8 +309,41 @@ TEST_F(FtPairTest, ThePrimaryRunsOnUnprotectedWhenTheSecondaryDisappears) {
   EXPECT_FALSE(sec->divergence);
 }
 
-TEST_F(FtPairTest, ADivergenceIsReportedToThePrimary) {
-  // The one workload that reads the TSC: the replay leaves the run.
+TEST_F(FtPairTest, ADivergenceIsRepairedByAResync) {
+  // The one workload that reads the TSC: the replay leaves the run at the
+  // canary. The guest then reads and writes its disk on timer ticks for
+  // two seconds, which the resynchronised secondary must replay exactly.
+  StartPair("workload=tsccanary disk_seconds=2");
+  ASSERT_NE(machine_, nullptr);
+  auto result = machine_->Run();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 0u) << console_.Text();
+  EXPECT_THAT(console_.Text(), HasSubstr("status=ok"));
+  primary_->set_kick(nullptr);
+  ASSERT_TRUE(primary_->Finish(absl::Seconds(20)).ok());
+  const auto stats = primary_->stats();
+  EXPECT_TRUE(stats.protected_now) << stats.lost_reason;
+  EXPECT_EQ(stats.resyncs, 1u);
+  EXPECT_EQ(primary_->recorder().stats().full_checkpoints, 1u);
+  auto sec = SecondaryResult();
+  ASSERT_TRUE(sec.ok()) << sec.status();
+  // The canary's divergence was repaired, and the replay from the full
+  // checkpoint reached the primary's end with its final digest (registers
+  // and all of memory) equal.
+  ASSERT_EQ(sec->resynced.size(), 1u);
+  EXPECT_FALSE(sec->resynced[0].log_ended);
+  EXPECT_THAT(sec->resynced[0].what, HasSubstr("exit:"));
+  EXPECT_FALSE(sec->divergence) << sec->divergence->ToString();
+  EXPECT_TRUE(sec->completed) << sec->cut_short;
+  EXPECT_TRUE(sec->final_digest.has_value());
+  // The disk part ran after the resync: its writes were checked there.
+  EXPECT_GT(sec->replay.outputs, 100u);
+  EXPECT_THAT(sec_metrics_.ExportPrometheus(),
+              HasSubstr("\nftvm_divergences_total 1\n"));
+}
+
+TEST_F(FtPairTest, ADivergenceBeyondTheResyncsIsReportedToThePrimary) {
+  max_resyncs_ = 0;
   StartPair("workload=tsccanary");
   ASSERT_NE(machine_, nullptr);
   auto result = machine_->Run();
@@ -314,6 +352,7 @@ TEST_F(FtPairTest, ADivergenceIsReportedToThePrimary) {
   ASSERT_TRUE(sec.ok()) << sec.status();
   ASSERT_TRUE(sec->divergence)
       << "completed=" << sec->completed << " cut short: " << sec->cut_short;
+  EXPECT_TRUE(sec->resynced.empty());
   // The primary learns it as the channel's end.
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (primary_->is_protected() && absl::Now() < deadline) {
@@ -321,6 +360,7 @@ TEST_F(FtPairTest, ADivergenceIsReportedToThePrimary) {
   }
   EXPECT_FALSE(primary_->is_protected());
   EXPECT_THAT(primary_->stats().lost_reason, HasSubstr("diverged"));
+  EXPECT_EQ(primary_->stats().resyncs, 0u);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // checks it against the recording (replay/replayer.h).
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,14 +76,13 @@ int RunReplay(const std::vector<std::string>& args) {
                  std::string(reader.status().message()).c_str());
     return kExitBadLog;
   }
-  replay::Replayer replayer(std::move(*reader));
   auto kvm = vmm::KvmSystem::Open({.device = kvm_device});
   if (!kvm.ok()) {
     std::fprintf(stderr, "ftlog replay: %s\n",
                  std::string(kvm.status().message()).c_str());
     return kExitNoKvm;
   }
-  auto opts = replay::OptionsForReplay(*kvm, replayer.header(), kernel);
+  auto opts = replay::OptionsForReplay(*kvm, reader->header(), kernel);
   if (!opts.ok()) {
     std::fprintf(stderr, "ftlog replay: %s\n",
                  std::string(opts.status().message()).c_str());
@@ -93,39 +93,55 @@ int RunReplay(const std::vector<std::string>& args) {
     output.append(line);
     if (console) std::fwrite(line.data(), 1, line.size(), stdout);
   };
-  opts->hooks = &replayer;
-  auto machine = vmm::Machine::Create(*kvm, *opts);
-  if (!machine.ok()) {
-    std::fprintf(stderr, "ftlog replay: %s\n",
-                 std::string(machine.status().message()).c_str());
-    return kExitNoKvm;
+  // One machine per stretch of the log: a full checkpoint (an FT pair's
+  // resync) replaces the whole machine, so the replay goes on from it on a
+  // fresh one.
+  std::optional<replay::Replayer> replayer;
+  replayer.emplace(std::move(*reader));
+  absl::StatusOr<vmm::MachineResult> result;
+  int restarts = 0;
+  while (true) {
+    opts->hooks = &*replayer;
+    auto machine = vmm::Machine::Create(*kvm, *opts);
+    if (!machine.ok()) {
+      std::fprintf(stderr, "ftlog replay: %s\n",
+                   std::string(machine.status().message()).c_str());
+      return kExitNoKvm;
+    }
+    result = (*machine)->Run();
+    if (!result.ok() || !replayer->full_checkpoint_next()) break;
+    replay::Replayer::Rest rest = std::move(*replayer).TakeRest();
+    replayer.emplace(std::move(rest.reader), std::move(rest.next));
+    ++restarts;
   }
-  auto result = (*machine)->Run();
-  const replay::Replayer::Stats s = replayer.stats();
+  if (restarts > 0) {
+    std::printf("restarted from %d full checkpoints (resyncs)\n", restarts);
+  }
+  const replay::Replayer::Stats s = replayer->stats();
   std::printf("%s\n", s.ToString().c_str());
   if (!result.ok()) {
     std::fprintf(stderr, "ftlog replay: %s\n",
                  std::string(result.status().message()).c_str());
     return kExitDiverged;
   }
-  if (replayer.divergence()) {
+  if (replayer->divergence()) {
     std::printf("divergences: 1\n");
     std::fprintf(stderr, "ftlog replay: %s\n",
-                 replayer.divergence()->ToString().c_str());
+                 replayer->divergence()->ToString().c_str());
     return kExitDiverged;
   }
-  if (!replayer.completed()) {
+  if (!replayer->completed()) {
     std::fprintf(stderr,
                  "ftlog replay: the replay stopped before the "
                  "recorded end\n");
     return kExitDiverged;
   }
   std::printf("divergences: 0\n");
-  if (replayer.replayed_digest()) {
+  if (replayer->replayed_digest()) {
     std::printf("final state digest: %s (as recorded)\n",
-                Hex(*replayer.replayed_digest()).c_str());
+                Hex(*replayer->replayed_digest()).c_str());
   }
-  std::printf("guest exit code: %d\n", replayer.recorded_end()->exit_code);
+  std::printf("guest exit code: %d\n", replayer->recorded_end()->exit_code);
   return kExitOk;
 }
 

@@ -142,7 +142,7 @@ void PrintFtStats(const primary::FtPrimary::Stats& s) {
       "acked_bytes=%llu "
       "outputs_held=%llu outputs_waiting=%llu hold_total_us=%lld "
       "hold_max_us=%lld backpressure_stalls=%llu backpressure_us=%lld "
-      "heartbeats_received=%llu\n",
+      "heartbeats_received=%llu resyncs=%llu\n",
       s.protected_now ? 1 : 0, static_cast<unsigned long long>(s.log_bytes),
       static_cast<unsigned long long>(s.log_sends),
       static_cast<unsigned long long>(s.acked_bytes),
@@ -153,7 +153,8 @@ void PrintFtStats(const primary::FtPrimary::Stats& s) {
       static_cast<unsigned long long>(s.channel.backpressure_stalls),
       static_cast<long long>(
           absl::ToInt64Microseconds(s.channel.backpressure_stall_time)),
-      static_cast<unsigned long long>(s.channel.heartbeats_received));
+      static_cast<unsigned long long>(s.channel.heartbeats_received),
+      static_cast<unsigned long long>(s.resyncs));
 }
 
 int Run(const std::vector<std::string>& args, bool ft_primary) {
@@ -373,6 +374,9 @@ int Run(const std::vector<std::string>& args, bool ft_primary) {
                  std::string(machine.status().message()).c_str());
     return kExitVmmError;
   }
+  // A resync's full checkpoint is taken at the vCPU's next entry: kick it
+  // there rather than wait for the guest to exit.
+  if (pair) pair->set_kick([m = machine->get()] { m->Kick(); });
   replay::Recorder* const rec = pair ? &pair->recorder() : recorder.get();
   auto print_all = [&] {
     PrintStats(**machine);
@@ -383,6 +387,7 @@ int Run(const std::vector<std::string>& args, bool ft_primary) {
   MetricsWriter metrics_writer(registry, metrics_file);
   absl::StatusOr<vmm::MachineResult> result = (*machine)->Run();
   if (pair) {
+    pair->set_kick(nullptr);
     absl::Status done = pair->Finish(absl::Seconds(10));
     if (!done.ok()) {
       std::fprintf(stderr, "ftvm: FT: the run ended unprotected: %s\n",

@@ -1,5 +1,7 @@
 #include "tools/ftvm/secondary_command.h"
 
+#include <algorithm>
+
 #include <cstdio>
 
 #include "absl/strings/str_format.h"
@@ -26,16 +28,22 @@ constexpr char kSecondaryEpilog[] =
     "read data come from the log. It never runs past the last position\n"
     "received, and checks every exit, output and state digest.\n"
     "\n"
+    "On a divergence it says so loudly and asks the primary for a resync:\n"
+    "the primary logs the whole machine (memory, vCPU, devices) and the\n"
+    "secondary replays on from it; the pair stays protected.\n"
+    "\n"
     "It prints its result when the primary's run ends:\n"
     "  replayed N positions: ...\n"
     "  divergences: 0\n"
+    "  resyncs: 0\n"
     "  final state digest: registers X memory Y (as the primary's)\n"
     "\n"
     "Exit status:\n"
     "  0      the replay reached the primary's end, zero divergences\n"
     "  2      bad options\n"
-    "  3      a DIVERGENCE (named on stderr; the primary is told and goes\n"
-    "         on unprotected; the pair needs a resync)\n"
+    "  3      a DIVERGENCE that --max-resyncs resyncs did not repair\n"
+    "         (named on stderr; the primary is told and goes on\n"
+    "         unprotected)\n"
     "  4      the primary or the channel went away before the end\n"
     "  125    no primary came, the handshake failed, or the machine could\n"
     "         not be built\n"
@@ -50,6 +58,7 @@ int RunSecondary(const std::vector<std::string>& args) {
   FtOptions ft;
   ProcessOptions process;
   std::string accept_timeout = "5m";
+  uint64_t max_resyncs = 3;
   bool console = false;
   cli::ArgParser parser(
       "ftvm secondary --listen ADDR:PORT --ft-secret-file FILE [options]",
@@ -66,6 +75,11 @@ int RunSecondary(const std::vector<std::string>& args) {
                    &kernel);
   parser.AddString("accept-timeout", "DURATION",
                    "How long to wait for the primary.", &accept_timeout);
+  parser.AddSize("max-resyncs",
+                 "Divergences repaired by a resync (a full state transfer "
+                 "from the primary) before giving up (default 3; 0: give up "
+                 "at the first).",
+                 &max_resyncs);
   std::string metrics_file;
   parser.AddString("metrics-file", "FILE",
                    "Write the secondary's metrics (log channel, lag, "
@@ -125,6 +139,7 @@ int RunSecondary(const std::vector<std::string>& args) {
       .accept_timeout = wait,
       .kernel_path = kernel,
       .metrics = &registry,
+      .max_resyncs = static_cast<int>(std::min<uint64_t>(max_resyncs, 1000)),
   };
   if (console) {
     so.console = [](std::string_view line) {
@@ -166,13 +181,20 @@ int RunSecondary(const std::vector<std::string>& args) {
       st.ToString().c_str(), static_cast<unsigned long long>(r->log_bytes),
       absl::FormatDuration(r->max_lag).c_str(),
       static_cast<unsigned long long>(r->max_lag_positions));
+  for (const replay::Divergence& d : r->resynced) {
+    std::fprintf(stderr,
+                 "ftvm secondary: DIVERGENCE (repaired by a resync): "
+                 "%s\n",
+                 d.ToString().c_str());
+  }
+  std::printf("divergences: %zu\n",
+              r->resynced.size() + (r->divergence ? 1 : 0));
+  std::printf("resyncs: %zu\n", r->resynced.size());
   if (r->divergence) {
-    std::printf("divergences: 1\n");
     std::fprintf(stderr, "ftvm secondary: DIVERGENCE: %s\n",
                  r->divergence->ToString().c_str());
     return kExitDiverged;
   }
-  std::printf("divergences: 0\n");
   if (!r->completed) {
     std::fprintf(stderr,
                  "ftvm secondary: the primary's log stopped at position "

@@ -1,6 +1,9 @@
 #include "vmm/devices/cmos_rtc.h"
 
 #include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_format.h"
 
 namespace ft::vmm {
 namespace {
@@ -34,13 +37,13 @@ constexpr uint8_t kDValidRam = 0x80;
 constexpr uint8_t kADividerMask = 0x70;
 constexpr uint8_t kADividerNormal = 0x20;
 
-int64_t FloorDiv(int64_t a, int64_t b) {
+constexpr int64_t FloorDiv(int64_t a, int64_t b) {
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
 // Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's
 // algorithms, exact for every int64 year that fits).
-int64_t DaysFromCivil(int64_t y, int m, int d) {
+constexpr int64_t DaysFromCivil(int64_t y, int m, int d) {
   y -= m <= 2;
   const int64_t era = FloorDiv(y, 400);
   const int64_t yoe = y - era * 400;
@@ -61,7 +64,76 @@ void CivilFromDays(int64_t z, int64_t* y, int* m, int* d) {
   *y = yoe + era * 400 + (*m <= 2);
 }
 
+// The range of guest seconds uf_second can hold: Commit's, from the held
+// time normalised (year 0..kMaxHeldYear), and the clock's.
+constexpr int64_t kMinGuestSecond = DaysFromCivil(0, 1, 1) * kSecondsPerDay;
+constexpr int64_t kMaxGuestSecond =
+    DaysFromCivil(CmosRtc::kMaxHeldYear + 1, 1, 1) * kSecondsPerDay - 1;
+
 }  // namespace
+
+CmosRtc::State CmosRtc::SaveState() const {
+  return State{.offset_ns = offset_ns_,
+               .held_year = held_.year,
+               .held_month = held_.month,
+               .held_day = held_.day,
+               .held_hour = held_.hour,
+               .held_minute = held_.minute,
+               .held_second = held_.second,
+               .uf_second = uf_second_,
+               .index = index_,
+               .nmi_masked = nmi_masked_,
+               .reg_a = reg_a_,
+               .reg_b = reg_b_,
+               .ram = ram_};
+}
+
+absl::Status CmosRtc::RestoreState(const State& state) {
+  auto bad = [](const char* field, int64_t value, const char* must) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("cmos-rtc: %s is %d, %s", field, value, must));
+  };
+  if (state.offset_ns < -kMaxOffsetNanos || state.offset_ns > kMaxOffsetNanos) {
+    return bad("offset_ns", state.offset_ns, "must be within +-2^62");
+  }
+  if (state.held_year < 0 || state.held_year > kMaxHeldYear) {
+    return bad("held_year", state.held_year, "must be 0..25599");
+  }
+  // Written while SET is on and not yet normalised: any decoded byte.
+  const std::pair<const char*, int> held[] = {
+      {"held_month", state.held_month},   {"held_day", state.held_day},
+      {"held_hour", state.held_hour},     {"held_minute", state.held_minute},
+      {"held_second", state.held_second},
+  };
+  for (const auto& [field, value] : held) {
+    if (value < 0 || value > 255) return bad(field, value, "must be 0..255");
+  }
+  if (state.uf_second < kMinGuestSecond || state.uf_second > kMaxGuestSecond) {
+    return bad("uf_second", state.uf_second,
+               "must be -1 or a second of years 0..25599");
+  }
+  if (state.index > 0x7f) return bad("index", state.index, "must be 0..127");
+  if (state.reg_a & 0x80) {
+    return bad("reg_a", state.reg_a, "has UIP (bit 7) set; UIP is computed");
+  }
+  if ((state.reg_b & kBSet) && (state.reg_b & kBUpdateInterruptEnable)) {
+    return bad("reg_b", state.reg_b, "has SET and UIE; SET clears UIE");
+  }
+  offset_ns_ = state.offset_ns;
+  held_ = DateTime{.year = state.held_year,
+                   .month = state.held_month,
+                   .day = state.held_day,
+                   .hour = state.held_hour,
+                   .minute = state.held_minute,
+                   .second = state.held_second};
+  uf_second_ = state.uf_second;
+  index_ = state.index;
+  nmi_masked_ = state.nmi_masked;
+  reg_a_ = state.reg_a;
+  reg_b_ = state.reg_b;
+  ram_ = state.ram;
+  return absl::OkStatus();
+}
 
 int64_t CmosRtc::GuestNanos() { return clock_->UnixNanos() + offset_ns_; }
 

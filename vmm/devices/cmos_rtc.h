@@ -43,6 +43,7 @@
 #include <array>
 #include <cstdint>
 
+#include "absl/status/status.h"
 #include "common/clock.h"
 #include "vmm/io/io_bus.h"
 
@@ -54,11 +55,45 @@ class CmosRtc : public IoDevice {
   static constexpr uint16_t kPortCount = 2;
   static constexpr int64_t kUipWindowNanos = 2'228'000;
 
+  // The latest year the registers can hold while SET is on: century 255
+  // (binary) and year 99.
+  static constexpr int64_t kMaxHeldYear = 255 * 100 + 99;
+  // |offset_ns| bound of a restored state: the guest's time stays within
+  // about 146 years of the clock's, so their sum cannot overflow.
+  static constexpr int64_t kMaxOffsetNanos = int64_t{1} << 62;
+
+  // The whole guest-visible state, as plain values (the save/restore
+  // contract). The clock is not included: a restored RTC adds the saved
+  // offset to its own machine's clock.
+  struct State {
+    int64_t offset_ns = 0;  // guest time minus the clock
+    // The time being written while SET is on (unnormalised, as written).
+    int64_t held_year = 1970;  // 0..kMaxHeldYear
+    int held_month = 1;        // the rest 0..255
+    int held_day = 1;
+    int held_hour = 0;
+    int held_minute = 0;
+    int held_second = 0;
+    int64_t uf_second = -1;  // guest second at the last read of C, or -1
+    uint8_t index = 0;       // 0..0x7f
+    bool nmi_masked = false;
+    uint8_t reg_a = 0x26;  // bit 7 (UIP) clear
+    uint8_t reg_b = 0x02;  // SET (bit 7) implies UIE (bit 4) clear
+    std::array<uint8_t, 128> ram{};
+    friend bool operator==(const State&, const State&) = default;
+  };
+
   // `clock` must outlive the device.
   explicit CmosRtc(RealtimeClock* clock) : clock_(clock) {}
 
   std::string_view name() const override { return "cmos-rtc"; }
   void Access(const IoAccess& access) override;
+
+  State SaveState() const;
+  // Replaces the state. The values come from a peer: every field is checked
+  // (ranges); on error nothing changes. Reads no clock, so a replaying
+  // machine's log is not consumed.
+  absl::Status RestoreState(const State& state);
 
  private:
   struct DateTime {

@@ -1,6 +1,8 @@
 #include "vmm/devices/pic_8259.h"
 
+#include "absl/strings/str_format.h"
 #include "common/check.h"
+#include "common/status.h"
 
 namespace ft::vmm {
 namespace {
@@ -26,7 +28,7 @@ IrqLine* Pic8259::line(int irq) {
   return &lines_[irq];
 }
 
-uint8_t Pic8259::LevelMask(const Chip& chip) const {
+uint8_t Pic8259::LevelMask(const Chip& chip) {
   // The cascade input is a level (see the header), whatever ELCR says.
   return static_cast<uint8_t>((chip.ltim ? 0xff : chip.elcr) |
                               (chip.is_master ? kCascadeBit : 0));
@@ -263,6 +265,102 @@ void Pic8259::Access(const IoAccess& access) {
     }
     UpdateCascade();
   }
+}
+
+Pic8259::ChipState Pic8259::SaveChip(const Chip& chip) {
+  return ChipState{.irr = chip.irr,
+                   .imr = chip.imr,
+                   .isr = chip.isr,
+                   .level = chip.level,
+                   .elcr = chip.elcr,
+                   .priority_add = chip.priority_add,
+                   .irq_base = chip.irq_base,
+                   .init_state = chip.init_state,
+                   .read_isr = chip.read_isr,
+                   .poll = chip.poll,
+                   .special_mask = chip.special_mask,
+                   .auto_eoi = chip.auto_eoi,
+                   .rotate_on_auto_eoi = chip.rotate_on_auto_eoi,
+                   .special_fully_nested = chip.special_fully_nested,
+                   .init4 = chip.init4,
+                   .single = chip.single,
+                   .ltim = chip.ltim};
+}
+
+Pic8259::Chip Pic8259::WithState(const Chip& chip, const ChipState& state) {
+  Chip out = chip;
+  out.irr = state.irr;
+  out.imr = state.imr;
+  out.isr = state.isr;
+  out.level = state.level;
+  out.elcr = state.elcr;
+  out.priority_add = state.priority_add;
+  out.irq_base = state.irq_base;
+  out.init_state = state.init_state;
+  out.read_isr = state.read_isr;
+  out.poll = state.poll;
+  out.special_mask = state.special_mask;
+  out.auto_eoi = state.auto_eoi;
+  out.rotate_on_auto_eoi = state.rotate_on_auto_eoi;
+  out.special_fully_nested = state.special_fully_nested;
+  out.init4 = state.init4;
+  out.single = state.single;
+  out.ltim = state.ltim;
+  return out;
+}
+
+absl::Status Pic8259::CheckChip(const Chip& chip, const char* which) {
+  auto bad = [which](const char* field, int value, const char* must) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "pic-8259: %s.%s is %d, %s", which, field, value, must));
+  };
+  if (chip.priority_add > 7) {
+    return bad("priority_add", chip.priority_add, "must be 0..7");
+  }
+  if (chip.irq_base & 7) {
+    return bad("irq_base", chip.irq_base, "must be a multiple of 8");
+  }
+  if (chip.init_state > 3) {
+    return bad("init_state", chip.init_state, "must be 0..3");
+  }
+  // The chip only asks for ICW3 in cascade mode and ICW4 when ICW1 said so.
+  if (chip.init_state == 2 && chip.single) {
+    return bad("init_state", 2, "but single mode has no ICW3");
+  }
+  if (chip.init_state == 3 && !chip.init4) {
+    return bad("init_state", 3, "but ICW1 asked for no ICW4");
+  }
+  if (chip.elcr & ~chip.elcr_mask) {
+    return bad("elcr", chip.elcr, "sets bits of always edge-triggered IRQs");
+  }
+  // A level-triggered request is its pin, never latched.
+  if ((chip.irr ^ chip.level) & LevelMask(chip)) {
+    return bad("irr", chip.irr,
+               "differs from the level-triggered input levels");
+  }
+  return absl::OkStatus();
+}
+
+Pic8259::State Pic8259::SaveState() const {
+  return State{.master = SaveChip(master_), .slave = SaveChip(slave_)};
+}
+
+absl::Status Pic8259::RestoreState(const State& state) {
+  const Chip master = WithState(master_, state.master);
+  const Chip slave = WithState(slave_, state.slave);
+  FT_RETURN_IF_ERROR(CheckChip(master, "master"));
+  FT_RETURN_IF_ERROR(CheckChip(slave, "slave"));
+  // The cascade input follows the slave's output (UpdateCascade).
+  const bool cascade = !master.single && PendingIrq(slave) >= 0;
+  if (((master.level & kCascadeBit) != 0) != cascade) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "pic-8259: master.level bit 2 (the cascade input) is %d, but the "
+        "slave's output is %d",
+        (master.level >> kCascadeIrq) & 1, cascade ? 1 : 0));
+  }
+  master_ = master;
+  slave_ = slave;
+  return absl::OkStatus();
 }
 
 }  // namespace ft::vmm

@@ -31,6 +31,7 @@
 #include <array>
 #include <cstdint>
 
+#include "absl/status/status.h"
 #include "vmm/devices/irq_line.h"
 #include "vmm/io/io_bus.h"
 
@@ -45,6 +46,36 @@ class Pic8259 : public IoDevice {
   static constexpr uint16_t kElcrPortCount = 2;
   static constexpr int kCascadeIrq = 2;
   static constexpr int kIrqCount = 16;
+
+  // One chip's guest-visible state. The wiring (which chip is the master,
+  // which inputs ELCR may make level-triggered) is fixed and not included.
+  struct ChipState {
+    uint8_t irr = 0;
+    uint8_t imr = 0;
+    uint8_t isr = 0;
+    uint8_t level = 0;  // input pin levels; bit 2 of the master is cascade
+    uint8_t elcr = 0;
+    uint8_t priority_add = 0;  // 0..7
+    uint8_t irq_base = 0;      // low three bits zero
+    uint8_t init_state = 0;    // 0: ready; 1..3: expecting ICW2..ICW4
+    bool read_isr = false;
+    bool poll = false;
+    bool special_mask = false;
+    bool auto_eoi = false;
+    bool rotate_on_auto_eoi = false;
+    bool special_fully_nested = false;
+    bool init4 = false;
+    bool single = false;
+    bool ltim = false;
+    friend bool operator==(const ChipState&, const ChipState&) = default;
+  };
+  // The whole guest-visible state, as plain values (the save/restore
+  // contract). The line levels are the chips' `level` bits.
+  struct State {
+    ChipState master;
+    ChipState slave;
+    friend bool operator==(const State&, const State&) = default;
+  };
 
   Pic8259();
   Pic8259(const Pic8259&) = delete;
@@ -69,6 +100,12 @@ class Pic8259 : public IoDevice {
   // or all but the cascade and every slave input. A halted guest in that
   // state can never wake.
   bool AllInputsMasked() const;
+
+  State SaveState() const;
+  // Replaces the state. The values come from a peer: every field is checked
+  // (ranges, and that the state is one the chips can be in); on error
+  // nothing changes.
+  absl::Status RestoreState(const State& state);
 
  private:
   struct Chip {
@@ -106,8 +143,13 @@ class Pic8259 : public IoDevice {
     int irq_ = 0;
   };
 
+  static ChipState SaveChip(const Chip& chip);
+  // `chip` with the fields of `state`, its wiring kept.
+  static Chip WithState(const Chip& chip, const ChipState& state);
+  static absl::Status CheckChip(const Chip& chip, const char* which);
+
   void SetIrq(int irq, bool level);
-  uint8_t LevelMask(const Chip& chip) const;
+  static uint8_t LevelMask(const Chip& chip);
   // Highest-priority IR (0..7) the chip would signal, or -1.
   static int PendingIrq(const Chip& chip);
   static int Priority(const Chip& chip, uint8_t mask);

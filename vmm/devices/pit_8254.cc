@@ -2,8 +2,10 @@
 
 #include <cstring>
 
+#include "absl/strings/str_format.h"
 #include "common/check.h"
 #include "common/log.h"
+#include "common/status.h"
 
 namespace ft::vmm {
 namespace {
@@ -27,7 +29,154 @@ int64_t NanosForTicks(uint64_t ticks) {
                               Pit8254::kFrequencyHz);
 }
 
+// The latest IRQ 0 edge a restored state may ask for: its deadline stays
+// within kMaxNanos.
+constexpr uint64_t kMaxEdgeTicks =
+    static_cast<uint64_t>(static_cast<Uint128>(Pit8254::kMaxNanos) *
+                          Pit8254::kFrequencyHz / kNanosPerSecond);
+
+absl::Status CheckChannel(const Pit8254::ChannelState& ch, int index) {
+  auto bad = [index](const char* field, uint64_t value, const char* must) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "pit-8254: channels[%d].%s is %u, %s", index, field, value, must));
+  };
+  if (ch.mode > 5) return bad("mode", ch.mode, "must be 0..5");
+  if (ch.access < 1 || ch.access > 3) {
+    return bad("access", ch.access, "must be 1 (LSB), 2 (MSB) or 3 (word)");
+  }
+  if (ch.reload < 1 || ch.reload > 0x10000) {
+    return bad("reload", ch.reload, "must be 1..65536");
+  }
+  if (ch.load_ns < 0 || ch.load_ns > Pit8254::kMaxNanos) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("pit-8254: channels[%d].load_ns is %d, must be 0..%d",
+                        index, ch.load_ns, Pit8254::kMaxNanos));
+  }
+  // Byte order only alternates in word access; a control word resets it.
+  if (ch.access != 3 && ch.read_msb_next) {
+    return bad("read_msb_next", 1, "but only word access alternates bytes");
+  }
+  if (ch.access != 3 && ch.write_msb_next) {
+    return bad("write_msb_next", 1, "but only word access alternates bytes");
+  }
+  // Only channel 2's gate is wired (port 0x61); 0 and 1 are tied high.
+  if (index != 2 && !ch.gate) {
+    return bad("gate", 0, "but channels 0 and 1 have their gate tied high");
+  }
+  if (index != 2 && ch.paused_ticks != 0) {
+    return bad("paused_ticks", ch.paused_ticks,
+               "but channels 0 and 1 never pause");
+  }
+  return absl::OkStatus();
+}
+
+// An armed timer is one RearmIrq0 or OnAsyncEvent could have scheduled.
+absl::Status CheckIrq0Timer(const Pit8254::State& state) {
+  if (!state.irq0_armed) return absl::OkStatus();
+  const Pit8254::ChannelState& ch = state.channels[0];
+  if (!ch.counting || GateTriggered(ch.mode)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "pit-8254: irq0_armed is set, but channel 0 %s",
+        ch.counting ? "is in a gate-triggered mode" : "is not counting"));
+  }
+  if (state.irq0_generation == 0) {
+    return absl::InvalidArgumentError(
+        "pit-8254: irq0_generation is 0 with irq0_armed set; the first timer "
+        "is generation 1");
+  }
+  const uint64_t edge = state.irq0_edge_ticks;
+  const bool consistent = Periodic(ch.mode)
+                              ? edge >= ch.reload && edge % ch.reload == 0
+                              : edge == ch.reload + (ch.mode == 4 ? 1 : 0);
+  if (!consistent) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "pit-8254: irq0_edge_ticks is %u, not an edge of channel 0 (mode %u, "
+        "reload %u)",
+        edge, ch.mode, ch.reload));
+  }
+  if (edge > kMaxEdgeTicks ||
+      NanosForTicks(edge) > Pit8254::kMaxNanos - ch.load_ns) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "pit-8254: irq0_edge_ticks is %u, its deadline is past %d ns", edge,
+        Pit8254::kMaxNanos));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+Pit8254::State Pit8254::SaveState() const {
+  State state;
+  for (size_t i = 0; i < channels_.size(); ++i) {
+    const Channel& ch = channels_[i];
+    state.channels[i] = ChannelState{
+        .mode = ch.mode,
+        .access = static_cast<uint8_t>(ch.access),
+        .reload = ch.reload,
+        .load_ns = ch.load_ns,
+        .paused_ticks = ch.paused_ticks,
+        .counting = ch.counting,
+        .gate = ch.gate,
+        .latched = ch.latched,
+        .latch_value = ch.latch_value,
+        .read_msb_next = ch.read_msb_next,
+        .write_msb_next = ch.write_msb_next,
+        .pending_lsb = ch.pending_lsb,
+        .status_latched = ch.status_latched,
+        .status = ch.status,
+    };
+  }
+  state.port_b = port_b_;
+  state.irq0_armed = timer_ != 0;
+  state.irq0_generation = generation_;
+  state.irq0_edge_ticks = edge_ticks_;
+  return state;
+}
+
+absl::Status Pit8254::RestoreState(const State& state) {
+  for (size_t i = 0; i < state.channels.size(); ++i) {
+    FT_RETURN_IF_ERROR(CheckChannel(state.channels[i], static_cast<int>(i)));
+  }
+  if (state.port_b > 0x0f) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "pit-8254: port_b is 0x%02x, only bits 0-3 are stored", state.port_b));
+  }
+  FT_RETURN_IF_ERROR(CheckIrq0Timer(state));
+  if (state.irq0_armed && !wiring_.timers) {
+    return absl::FailedPreconditionError(
+        "pit-8254: the state has an IRQ 0 timer armed, but this PIT has no "
+        "IRQ 0 wiring");
+  }
+  CancelIrq0();
+  for (size_t i = 0; i < channels_.size(); ++i) {
+    const ChannelState& from = state.channels[i];
+    channels_[i] = Channel{
+        .mode = from.mode,
+        .access = static_cast<AccessMode>(from.access),
+        .reload = from.reload,
+        .load_ns = from.load_ns,
+        .paused_ticks = from.paused_ticks,
+        .counting = from.counting,
+        .gate = from.gate,
+        .latched = from.latched,
+        .latch_value = from.latch_value,
+        .read_msb_next = from.read_msb_next,
+        .write_msb_next = from.write_msb_next,
+        .pending_lsb = from.pending_lsb,
+        .status_latched = from.status_latched,
+        .status = from.status,
+    };
+  }
+  port_b_ = state.port_b;
+  // The saved generation, not a new one: expiries in the log carry it.
+  generation_ = state.irq0_generation;
+  edge_ticks_ = state.irq0_edge_ticks;
+  // On a replaying machine the local timer's expiry is dropped by the sealed
+  // queue; it is armed so that timer_ != 0 accepts the logged expiry and a
+  // reprogramming cancels it, as on the saving machine.
+  if (state.irq0_armed) ArmIrq0Timer();
+  return absl::OkStatus();
+}
 
 uint64_t Pit8254::TicksSinceLoad(const Channel& ch) {
   if (!ch.counting) return 0;
@@ -198,15 +347,19 @@ void Pit8254::RearmIrq0() {
 }
 
 void Pit8254::ScheduleIrq0(uint64_t edge_ticks) {
-  const Channel& ch = channels_[0];
   edge_ticks_ = edge_ticks;
   ++generation_;
+  ArmIrq0Timer();
+}
+
+void Pit8254::ArmIrq0Timer() {
+  const Channel& ch = channels_[0];
   AsyncEventQueue* events = wiring_.events;
   const uint32_t source = event_source_;
   const uint64_t generation = generation_;
   // Runs on the timer service's thread: it must not touch the device.
   timer_ = wiring_.timers->ScheduleAt(
-      ch.load_ns + NanosForTicks(edge_ticks), [events, source, generation] {
+      ch.load_ns + NanosForTicks(edge_ticks_), [events, source, generation] {
         AsyncEvent e{.source = source, .kind = kExpiryEvent};
         e.data.resize(sizeof(generation));
         std::memcpy(e.data.data(), &generation, sizeof(generation));

@@ -27,6 +27,7 @@
 #include <array>
 #include <cstdint>
 
+#include "absl/status/status.h"
 #include "common/clock.h"
 #include "vmm/devices/irq_line.h"
 #include "vmm/events/async_event.h"
@@ -54,6 +55,42 @@ class Pit8254 : public IoDevice, public AsyncEventSink {
     AsyncEventQueue* events = nullptr;
   };
 
+  // One counter's guest-visible state. Nanoseconds are on the machine's
+  // device clock (logged values under record/replay), so they transfer as is.
+  struct ChannelState {
+    uint8_t mode = 0;    // 0..5
+    uint8_t access = 3;  // 1: LSB, 2: MSB, 3: LSB then MSB (never 0, latch)
+    uint32_t reload = 0x10000;  // 1..0x10000
+    int64_t load_ns = 0;        // 0..kMaxNanos
+    uint64_t paused_ticks = 0;
+    bool counting = false;
+    bool gate = true;
+    bool latched = false;
+    uint16_t latch_value = 0;
+    bool read_msb_next = false;
+    bool write_msb_next = false;
+    uint8_t pending_lsb = 0;
+    bool status_latched = false;
+    uint8_t status = 0;
+    friend bool operator==(const ChannelState&, const ChannelState&) = default;
+  };
+  // The whole guest-visible state, as plain values (the save/restore
+  // contract). The IRQ 0 timer is carried as "armed" plus the generation and
+  // edge of the last scheduled timer, so that a later expiry event (from a
+  // log) is accepted or dropped exactly as on the saving machine; the host
+  // timer id is local.
+  struct State {
+    std::array<ChannelState, 3> channels;
+    uint8_t port_b = 0;  // bits 0-3 as written to port 0x61
+    bool irq0_armed = false;
+    uint64_t irq0_generation = 0;
+    uint64_t irq0_edge_ticks = 0;
+    friend bool operator==(const State&, const State&) = default;
+  };
+  // Clock values in a restored state are at most this (about 146 years of
+  // nanoseconds), so deadlines computed from them cannot overflow.
+  static constexpr int64_t kMaxNanos = int64_t{1} << 62;
+
   // `clock` must outlive the device. Without wiring, no interrupts.
   explicit Pit8254(Clock* clock) : clock_(clock) {}
   Pit8254(Clock* clock, Irq0Wiring wiring);
@@ -67,6 +104,13 @@ class Pit8254 : public IoDevice, public AsyncEventSink {
 
   // Whether a channel-0 expiry is scheduled (for tests and diagnostics).
   bool irq0_timer_armed() const { return timer_ != 0; }
+
+  State SaveState() const;
+  // Replaces the state. The values come from a peer: every field is checked
+  // (ranges, enum values, the timer against channel 0); on error nothing
+  // changes. An armed timer is re-armed locally with the saved generation.
+  // Reads no clock, so a replaying machine's log is not consumed.
+  absl::Status RestoreState(const State& state);
 
  private:
   enum class AccessMode : uint8_t { kLatch = 0, kLsb = 1, kMsb = 2, kWord = 3 };
@@ -104,6 +148,8 @@ class Pit8254 : public IoDevice, public AsyncEventSink {
   void RearmIrq0();
   // Schedules the channel-0 edge `edge_ticks` input ticks after its load.
   void ScheduleIrq0(uint64_t edge_ticks);
+  // Asks the TimerService for the edge at edge_ticks_, for generation_.
+  void ArmIrq0Timer();
   void CancelIrq0();
 
   Clock* clock_;

@@ -1,5 +1,7 @@
 #include "vmm/devices/serial_16550.h"
 
+#include "absl/strings/str_format.h"
+
 namespace ft::vmm {
 namespace {
 
@@ -47,6 +49,42 @@ void Serial16550::Receive(std::span<const uint8_t> bytes) {
     }
     rx_.push_back(b);
   }
+}
+
+Serial16550::State Serial16550::SaveState() const {
+  return State{.rx_fifo = std::vector<uint8_t>(rx_.begin(), rx_.end()),
+               .ier = ier_,
+               .fcr = fcr_,
+               .lcr = lcr_,
+               .mcr = mcr_,
+               .scr = scr_,
+               .divisor = divisor_,
+               .overrun = overrun_};
+}
+
+absl::Status Serial16550::RestoreState(const State& state) {
+  if (state.rx_fifo.size() > kRxFifoSize) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "serial-16550: rx_fifo holds %u bytes, the FIFO only %u",
+        state.rx_fifo.size(), kRxFifoSize));
+  }
+  if (state.ier & ~0x0f) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "serial-16550: ier is 0x%02x, only bits 0-3 exist", state.ier));
+  }
+  if (state.mcr & ~0x1f) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "serial-16550: mcr is 0x%02x, only bits 0-4 exist", state.mcr));
+  }
+  rx_.assign(state.rx_fifo.begin(), state.rx_fifo.end());
+  ier_ = state.ier;
+  fcr_ = state.fcr;
+  lcr_ = state.lcr;
+  mcr_ = state.mcr;
+  scr_ = state.scr;
+  divisor_ = state.divisor;
+  overrun_ = state.overrun;
+  return absl::OkStatus();
 }
 
 uint8_t Serial16550::LineStatus() const {

@@ -14,7 +14,9 @@
 #include <functional>
 #include <span>
 #include <string_view>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "vmm/io/io_bus.h"
 
 namespace ft::vmm {
@@ -25,6 +27,20 @@ class Serial16550 : public IoDevice {
   static constexpr uint16_t kPortCount = 8;
   static constexpr size_t kRxFifoSize = 16;
 
+  // The whole guest-visible state, as plain values (the save/restore
+  // contract). The output sink is the host's and is not included.
+  struct State {
+    std::vector<uint8_t> rx_fifo;  // oldest first, at most kRxFifoSize
+    uint8_t ier = 0;               // bits 0-3
+    uint8_t fcr = 0;
+    uint8_t lcr = 0x03;
+    uint8_t mcr = 0x08;  // bits 0-4
+    uint8_t scr = 0;
+    uint16_t divisor = 12;
+    bool overrun = false;
+    friend bool operator==(const State&, const State&) = default;
+  };
+
   using OutputSink = std::function<void(std::span<const uint8_t>)>;
   explicit Serial16550(OutputSink sink) : sink_(std::move(sink)) {}
 
@@ -34,6 +50,11 @@ class Serial16550 : public IoDevice {
   // Queues bytes for the guest to read; bytes past a full FIFO are dropped
   // and counted as an overrun, as on the real chip.
   void Receive(std::span<const uint8_t> bytes);
+
+  State SaveState() const;
+  // Replaces the state. The values come from a peer: every field is checked
+  // (ranges, the FIFO's size); on error nothing changes.
+  absl::Status RestoreState(const State& state);
 
  private:
   uint8_t Read(uint64_t reg);

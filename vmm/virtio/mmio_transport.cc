@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/log.h"
+#include "common/status.h"
 #include "vmm/virtio/virtio_spec.h"
 
 namespace ft::vmm {
@@ -403,6 +404,158 @@ void MmioTransport::ConfigChanged() {
   if ((status_ & virtio::kStatusDriverOk) != 0) {
     RaiseInterrupt(mmio::kInterruptConfigChange);
   }
+}
+
+MmioTransport::State MmioTransport::SaveState() const {
+  absl::MutexLock lock(&mu_);
+  State state{.device_id = device_->device_id(),
+              .offered_features = device_features_,
+              .status = status_,
+              .device_features_sel = device_features_sel_,
+              .driver_features_sel = driver_features_sel_,
+              .driver_features = driver_features_,
+              .driver_features_unknown = driver_features_unknown_,
+              .queue_sel = queue_sel_,
+              .interrupt_status = interrupt_status_,
+              .config_generation = config_generation_,
+              .next_epoch = next_epoch_,
+              .device = device_->SaveState()};
+  for (const QueueRegs& q : queues_) {
+    state.queues.push_back(QueueState{
+        .num = q.num,
+        .desc = q.desc,
+        .driver = q.driver,
+        .device = q.device,
+        .ready = q.ready,
+        .epoch = q.epoch,
+        .position = q.vq ? std::optional(q.vq->SaveState()) : std::nullopt});
+  }
+  return state;
+}
+
+absl::Status MmioTransport::CheckState(const State& state,
+                                       std::vector<QueueRegs>& queues) const {
+  auto bad = [&](const std::string& what) {
+    return absl::InvalidArgumentError(absl::StrCat(name_, " state: ", what));
+  };
+  if (state.device_id != device_->device_id() ||
+      state.offered_features != device_features_) {
+    return bad(absl::StrFormat(
+        "saved from device type %u offering features 0x%x, but this slot "
+        "holds type %u offering 0x%x (a different machine configuration)",
+        state.device_id, state.offered_features, device_->device_id(),
+        device_features_));
+  }
+  if (state.queues.size() != queues_.size()) {
+    return bad(absl::StrFormat("%u queues, the device has %u",
+                               state.queues.size(), queues_.size()));
+  }
+  if ((state.interrupt_status &
+       ~(mmio::kInterruptUsedBuffer | mmio::kInterruptConfigChange)) != 0) {
+    return bad(absl::StrFormat("undefined InterruptStatus bits 0x%x",
+                               state.interrupt_status));
+  }
+  // Before FEATURES_OK the driver may have written anything (NegotiateFeatures
+  // refuses it later); from then on only what negotiation accepts.
+  const bool features_ok = (state.status & virtio::kStatusFeaturesOk) != 0;
+  if (features_ok &&
+      ((state.driver_features & ~device_features_) != 0 ||
+       state.driver_features_unknown ||
+       (state.driver_features & FeatureBit(virtio::kFeatureVersion1)) == 0)) {
+    return bad(absl::StrFormat(
+        "FEATURES_OK with driver features 0x%x, not a subset of the offered "
+        "0x%x including VERSION_1",
+        state.driver_features, device_features_));
+  }
+  queues.clear();
+  for (size_t i = 0; i < state.queues.size(); ++i) {
+    const QueueState& q = state.queues[i];
+    const uint16_t index = static_cast<uint16_t>(i);
+    if (q.epoch > state.next_epoch) {
+      return bad(absl::StrFormat("queue %u epoch %u is above the last, %u",
+                                 index, q.epoch, state.next_epoch));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (q.epoch != 0 && state.queues[j].epoch == q.epoch) {
+        return bad(absl::StrFormat("queues %u and %u share epoch %u", j, index,
+                                   q.epoch));
+      }
+    }
+    QueueRegs regs{.num = q.num,
+                   .desc = q.desc,
+                   .driver = q.driver,
+                   .device = q.device,
+                   .ready = q.ready,
+                   .epoch = q.epoch};
+    if (q.ready != q.position.has_value()) {
+      return bad(absl::StrFormat(
+          "queue %u has a ring position exactly when it is ready", index));
+    }
+    if (q.ready) {
+      // What WriteQueueReady accepted, re-checked the same way.
+      if (!features_ok || q.epoch == 0 ||
+          q.num > device_->max_queue_size(index)) {
+        return bad(absl::StrFormat(
+            "queue %u is ready with size %u (at most %u), epoch %u, before "
+            "FEATURES_OK or without an epoch",
+            index, q.num, device_->max_queue_size(index), q.epoch));
+      }
+      const VirtqueueConfig config{
+          .size = static_cast<uint16_t>(q.num),
+          .desc_table = Gpa(q.desc),
+          .avail_ring = Gpa(q.driver),
+          .used_ring = Gpa(q.device),
+          .event_idx = (state.driver_features &
+                        FeatureBit(virtio::kFeatureRingEventIdx)) != 0,
+          .indirect = (state.driver_features &
+                       FeatureBit(virtio::kFeatureIndirectDesc)) != 0,
+          .max_chain_bytes = device_->max_chain_bytes(index),
+      };
+      absl::StatusOr<Virtqueue> vq = Virtqueue::Create(*memory_, config);
+      if (!vq.ok()) {
+        return bad(absl::StrCat("queue ", index, ": ", vq.status().message()));
+      }
+      // Any pair of 16-bit indices is a state some driver can cause.
+      vq->RestoreState(*q.position);
+      regs.vq.emplace(std::move(*vq));
+    }
+    queues.push_back(std::move(regs));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MmioTransport::RestoreState(const State& state) {
+  absl::MutexLock lock(&mu_);
+  std::vector<QueueRegs> queues;
+  FT_RETURN_IF_ERROR(CheckState(state, queues));
+  std::vector<uint16_t> sizes;
+  std::vector<uint64_t> epochs;
+  for (const QueueRegs& q : queues) {
+    sizes.push_back(q.ready ? static_cast<uint16_t>(q.num) : 0);
+    epochs.push_back(q.epoch);
+  }
+  // Last check, and the first change: the device takes all or nothing.
+  FT_RETURN_IF_ERROR(
+      device_->RestoreState(state.device, VirtioRestoreView{
+                                              .memory = memory_,
+                                              .queue_sizes = sizes,
+                                              .queue_epochs = epochs,
+                                              .max_epoch = state.next_epoch,
+                                          }));
+  queues_ = std::move(queues);
+  status_ = state.status;
+  device_features_sel_ = state.device_features_sel;
+  driver_features_sel_ = state.driver_features_sel;
+  driver_features_ = state.driver_features;
+  driver_features_unknown_ = state.driver_features_unknown;
+  queue_sel_ = state.queue_sel;
+  interrupt_status_ = state.interrupt_status;
+  config_generation_ = state.config_generation;
+  next_epoch_ = state.next_epoch;
+  // Set even if unchanged: the line's owner may not know this level yet.
+  irq_level_ = interrupt_status_ != 0;
+  irq_->Set(irq_level_);
+  return absl::OkStatus();
 }
 
 }  // namespace ft::vmm

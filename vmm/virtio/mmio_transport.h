@@ -73,6 +73,44 @@ class MmioTransport : public IoDevice,
   // Features offered: the device's plus the transport's.
   uint64_t offered_features() const { return device_features_; }
 
+  // Save/restore: every register the driver can read back or that shapes
+  // what the device does next, the queues' positions, and the device's own
+  // state (VirtioDevice::SaveState). Taken between exits; guest memory
+  // (rings, buffers) travels separately.
+  struct QueueState {
+    uint32_t num = 0;  // QueueNum as written (checked when made ready)
+    uint64_t desc = 0;
+    uint64_t driver = 0;
+    uint64_t device = 0;
+    bool ready = false;
+    uint64_t epoch = 0;  // 0: never made ready since the last reset
+    std::optional<Virtqueue::State> position;  // exactly when ready
+  };
+  struct State {
+    // What the state was saved from; a restore into a device of another
+    // type or configuration (other features offered) is refused.
+    uint32_t device_id = 0;
+    uint64_t offered_features = 0;
+    uint32_t status = 0;
+    uint32_t device_features_sel = 0;
+    uint32_t driver_features_sel = 0;
+    uint64_t driver_features = 0;
+    bool driver_features_unknown = false;
+    uint32_t queue_sel = 0;
+    uint32_t interrupt_status = 0;
+    uint32_t config_generation = 0;
+    uint64_t next_epoch = 0;
+    std::vector<QueueState> queues;  // one per device queue
+    VirtioDeviceState device;
+  };
+  State SaveState() const;
+  // Checks every field as coming from a peer (queue layout inside guest
+  // RAM, negotiated features offered, epochs handed out, the device's own
+  // checks) and takes all of it, or returns InvalidArgument and changes
+  // nothing. Drives the IRQ line to the restored InterruptStatus. Starts
+  // no back-end work (see VirtioDevice::RestoreState).
+  absl::Status RestoreState(const State& state);
+
  private:
   // Per-queue registers, as the driver last wrote them.
   struct QueueRegs {
@@ -99,6 +137,10 @@ class MmioTransport : public IoDevice,
   // The selected queue's registers, or null if QueueSel is out of range.
   QueueRegs* SelectedQueue() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool live() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // RestoreState's checks of the transport's part; fills `queues`.
+  absl::Status CheckState(const State& state,
+                          std::vector<QueueRegs>& queues) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // VirtioContext, for the device during callbacks (mu_ is held then; the
   // interface cannot say so to the analysis).

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cstring>
 #include <utility>
+#include <variant>
 
 #include "absl/strings/str_format.h"
+#include "common/check.h"
 #include "common/log.h"
+#include "common/status.h"
 #include "vmm/virtio/virtio_spec.h"
 
 namespace ft::vmm {
@@ -17,6 +20,53 @@ using virtio::FeatureBit;
 
 void Put32(std::span<uint8_t> at, uint32_t v) { std::memcpy(at.data(), &v, 4); }
 void Put64(std::span<uint8_t> at, uint64_t v) { std::memcpy(at.data(), &v, 8); }
+
+// Most buffers one chain can have: a queue's worth of descriptors plus one
+// indirect table.
+constexpr size_t kMaxChainSegments =
+    VirtioBlk::kQueueSize + kMaxIndirectEntries;
+
+absl::Status BadState(const std::string& what) {
+  return absl::InvalidArgumentError("virtio-blk state: " + what);
+}
+
+// The sum of `segments`' lengths, refusing more than kMaxChainSegments or
+// one outside guest RAM (a restored request writes into them).
+absl::StatusOr<uint64_t> SumSegments(const GuestMemory& memory,
+                                     std::span<const BufferSegment> segments) {
+  if (segments.size() > kMaxChainSegments) {
+    return BadState(absl::StrFormat("%u buffers in one chain (at most %u)",
+                                    segments.size(), kMaxChainSegments));
+  }
+  uint64_t total = 0;
+  for (const BufferSegment& s : segments) {
+    if (!memory.Slice(s.addr, s.len).ok()) {
+      return BadState(
+          absl::StrFormat("buffer [0x%x, +0x%x) is not inside guest RAM",
+                          s.addr.value(), s.len));
+    }
+    total += s.len;  // cannot wrap: kMaxChainSegments * 2^32 < 2^64
+  }
+  return total;
+}
+
+// A request or chain from queue incarnation `epoch`: the epoch must be one
+// the transport handed out, and the head must fit the ring it is returned
+// to (PushUsed checks that as an invariant).
+absl::Status CheckHead(uint16_t head, uint64_t epoch,
+                       const VirtioRestoreView& view) {
+  if (epoch == 0 || epoch > view.max_epoch) {
+    return BadState(
+        absl::StrFormat("queue epoch %u was never handed out (the last is %u)",
+                        epoch, view.max_epoch));
+  }
+  if (head >= VirtioBlk::kQueueSize ||
+      (view.queue_sizes[0] != 0 && view.queue_epochs[0] == epoch &&
+       head >= view.queue_sizes[0])) {
+    return BadState(absl::StrFormat("head %u does not fit its queue", head));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -272,6 +322,133 @@ void VirtioBlk::Complete(VirtioContext& ctx, Virtqueue& vq,
   }
   // Bounded by the chain's total length (kDefaultMaxChainBytes).
   vq.PushUsed(request.head, static_cast<uint32_t>(data_written + 1));
+}
+
+VirtioDeviceState VirtioBlk::SaveState() const {
+  VirtioBlkState state{.next_id = next_id_,
+                       .deferred = deferred_,
+                       .deferred_epoch = deferred_epoch_};
+  for (const auto& [id, r] : inflight_) {
+    state.in_flight.push_back(
+        VirtioBlkState::Request{.id = id,
+                                .epoch = r.epoch,
+                                .head = r.head,
+                                .type = r.type,
+                                .writable = r.writable,
+                                .status_offset = r.status_offset,
+                                .data_len = r.data_len});
+  }
+  for (const auto& [id, cost] : outstanding_) {
+    state.outstanding.push_back({.id = id, .cost = cost});
+  }
+  return state;
+}
+
+absl::Status VirtioBlk::CheckRequest(const VirtioBlkState::Request& r,
+                                     const VirtioRestoreView& view) const {
+  FT_RETURN_IF_ERROR(CheckHead(r.head, r.epoch, view));
+  FT_ASSIGN_OR_RETURN(const uint64_t writable,
+                      SumSegments(*view.memory, r.writable));
+  if (writable == 0 || writable > max_chain_bytes(0) ||
+      r.status_offset != writable - 1) {
+    return BadState(
+        absl::StrFormat("request %u: status byte at %u of %u writable bytes",
+                        r.id, r.status_offset, writable));
+  }
+  // Only transfers and flushes go to the back end; a read writes exactly
+  // the bytes before the status byte, whole sectors of the disk.
+  const bool data_ok =
+      r.type == blk::kTypeIn
+          ? r.data_len == r.status_offset && r.data_len != 0 &&
+                CheckTransfer(0, r.data_len) == blk::kStatusOk
+          : (r.type == blk::kTypeOut || r.type == blk::kTypeFlush) &&
+                r.data_len == 0;
+  if (!data_ok) {
+    return BadState(absl::StrFormat(
+        "request %u: type %u with %u data bytes is not one the device sends "
+        "to its back end",
+        r.id, r.type, r.data_len));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VirtioBlk::CheckDeferred(const DescriptorChain& chain,
+                                      uint64_t epoch,
+                                      const VirtioRestoreView& view) const {
+  FT_RETURN_IF_ERROR(CheckHead(chain.head, epoch, view));
+  if (chain.readable.size() + chain.writable.size() > kMaxChainSegments) {
+    return BadState("the deferred chain has too many buffers");
+  }
+  FT_ASSIGN_OR_RETURN(const uint64_t readable,
+                      SumSegments(*view.memory, chain.readable));
+  FT_ASSIGN_OR_RETURN(const uint64_t writable,
+                      SumSegments(*view.memory, chain.writable));
+  if (readable != chain.readable_bytes || writable != chain.writable_bytes ||
+      readable + writable > max_chain_bytes(0)) {
+    return BadState("the deferred chain's lengths do not add up");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VirtioBlk::RestoreState(const VirtioDeviceState& any,
+                                     const VirtioRestoreView& view) {
+  FT_CHECK(view.memory != nullptr && view.queue_sizes.size() == 1 &&
+           view.queue_epochs.size() == 1);
+  const auto* state = std::get_if<VirtioBlkState>(&any);
+  if (state == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("a %s device state cannot be restored into virtio-blk",
+                        DeviceStateKind(any)));
+  }
+  if (state->next_id == 0) return BadState("next request id 0");
+  // Built aside and swapped in at the end, so a refusal changes nothing.
+  std::map<uint64_t, uint64_t> outstanding;
+  uint64_t outstanding_bytes = 0;
+  for (const VirtioBlkState::Outstanding& o : state->outstanding) {
+    if (o.id == 0 || o.id >= state->next_id ||
+        (!outstanding.empty() && o.id <= outstanding.rbegin()->first)) {
+      return BadState(absl::StrFormat(
+          "back-end request id %u is out of order or not below %u", o.id,
+          state->next_id));
+    }
+    // Every request costs kMinRequestCost..kMaxOutstandingBytes, and the
+    // device never lets their sum pass kMaxOutstandingBytes.
+    if (o.cost < kMinRequestCost || o.cost > kMaxOutstandingBytes ||
+        outstanding_bytes + o.cost > kMaxOutstandingBytes) {
+      return BadState(absl::StrFormat(
+          "back-end request %u costs %u bytes, more than the budget allows",
+          o.id, o.cost));
+    }
+    outstanding.emplace(o.id, o.cost);
+    outstanding_bytes += o.cost;
+  }
+  std::map<uint64_t, InFlight> inflight;
+  for (const VirtioBlkState::Request& r : state->in_flight) {
+    if (!outstanding.contains(r.id) ||
+        (!inflight.empty() && r.id <= inflight.rbegin()->first)) {
+      return BadState(absl::StrFormat(
+          "in-flight request %u is out of order or not with the back end",
+          r.id));
+    }
+    FT_RETURN_IF_ERROR(CheckRequest(r, view));
+    inflight.emplace(r.id, InFlight{.epoch = r.epoch,
+                                    .head = r.head,
+                                    .type = r.type,
+                                    .writable = r.writable,
+                                    .status_offset = r.status_offset,
+                                    .data_len = r.data_len});
+  }
+  if (state->deferred) {
+    FT_RETURN_IF_ERROR(
+        CheckDeferred(*state->deferred, state->deferred_epoch, view));
+  }
+  next_id_ = state->next_id;
+  inflight_ = std::move(inflight);
+  outstanding_ = std::move(outstanding);
+  outstanding_bytes_ = outstanding_bytes;
+  deferred_ = state->deferred;
+  deferred_epoch_ = state->deferred_epoch;
+  return absl::OkStatus();
 }
 
 }  // namespace ft::vmm

@@ -74,6 +74,12 @@ class VirtioBlk : public VirtioDevice {
   void OnQueueNotify(VirtioContext& ctx, uint16_t index) override;
   void OnAsyncEvent(VirtioContext& ctx, const AsyncEvent& event) override;
   void Reset() override;
+  // The requests in flight, the back end's budget and a deferred chain.
+  // A restore checks each request against guest RAM, the queue it returns
+  // to and the budget, and submits nothing to the back end.
+  VirtioDeviceState SaveState() const override;
+  absl::Status RestoreState(const VirtioDeviceState& state,
+                            const VirtioRestoreView& view) override;
 
   uint64_t capacity_sectors() const { return capacity_sectors_; }
 
@@ -103,6 +109,11 @@ class VirtioBlk : public VirtioDevice {
   // Writes the status byte and returns the chain to the driver.
   void Complete(VirtioContext& ctx, Virtqueue& vq, const InFlight& request,
                 uint8_t status, uint64_t data_written);
+  // RestoreState's checks of one request and of the deferred chain.
+  absl::Status CheckRequest(const VirtioBlkState::Request& r,
+                            const VirtioRestoreView& view) const;
+  absl::Status CheckDeferred(const DescriptorChain& chain, uint64_t epoch,
+                             const VirtioRestoreView& view) const;
 
   std::unique_ptr<BlockBackend> backend_;
   std::array<uint8_t, 20> id_{};  // the GET_ID answer, NUL-padded

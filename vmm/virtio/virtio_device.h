@@ -21,8 +21,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "vmm/events/async_event.h"
 #include "vmm/memory/guest_memory.h"
+#include "vmm/virtio/device_state.h"
 #include "vmm/virtio/virtqueue.h"
 
 namespace ft::vmm {
@@ -128,6 +130,17 @@ class VirtioDevice {
   // already handed to a back end still completes later; its events must
   // then be recognised as stale and dropped.
   virtual void Reset() = 0;
+
+  // Save/restore (device_state.h). SaveState runs between exits (no
+  // callback in progress). RestoreState checks every field of `state`
+  // against `view` and the device's own limits, and either takes all of it
+  // or (on error) changes nothing. It starts no back-end work: requests in
+  // flight on the saving machine complete through events delivered later,
+  // so the device's back end must have no work of its own (a new machine,
+  // or an inert back end on a replaying one).
+  virtual VirtioDeviceState SaveState() const = 0;
+  virtual absl::Status RestoreState(const VirtioDeviceState& state,
+                                    const VirtioRestoreView& view) = 0;
 };
 
 }  // namespace ft::vmm

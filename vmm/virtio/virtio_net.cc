@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <utility>
+#include <variant>
 
 #include "absl/strings/str_format.h"
 #include "common/log.h"
@@ -188,6 +189,46 @@ void VirtioNet::ProcessTx(VirtioContext& ctx) {
     pushed = true;
   }
   if (pushed) ctx.NotifyUsed(net::kTxQueue);
+}
+
+VirtioDeviceState VirtioNet::SaveState() const {
+  return VirtioNetState{.pending_rx = {pending_rx_.begin(), pending_rx_.end()},
+                        .rx_frames = rx_frames_.load(),
+                        .rx_dropped = rx_dropped_.load(),
+                        .tx_frames = tx_frames_.load(),
+                        .tx_dropped = tx_dropped_.load()};
+}
+
+absl::Status VirtioNet::RestoreState(const VirtioDeviceState& any,
+                                     const VirtioRestoreView& /*view*/) {
+  const auto* state = std::get_if<VirtioNetState>(&any);
+  if (state == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("a %s device state cannot be restored into virtio-net",
+                        DeviceStateKind(any)));
+  }
+  // What a back end can have posted and not had released, each frame as
+  // DecodeRxFrames accepts it.
+  if (state->pending_rx.size() > kMaxRxFramesInFlight) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "virtio-net state: %u received frames waiting (at most %u)",
+        state->pending_rx.size(), kMaxRxFramesInFlight));
+  }
+  for (const std::vector<uint8_t>& frame : state->pending_rx) {
+    if (frame.empty() || frame.size() > Tap::kMaxFrame) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "virtio-net state: a waiting frame of %u bytes (1..%u)", frame.size(),
+          Tap::kMaxFrame));
+    }
+  }
+  // The back end did not post these frames; releasing them later is
+  // harmless (a back end's count of posted frames stops at zero).
+  pending_rx_.assign(state->pending_rx.begin(), state->pending_rx.end());
+  rx_frames_.store(state->rx_frames);
+  rx_dropped_.store(state->rx_dropped);
+  tx_frames_.store(state->tx_frames);
+  tx_dropped_.store(state->tx_dropped);
+  return absl::OkStatus();
 }
 
 }  // namespace ft::vmm

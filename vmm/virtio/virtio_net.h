@@ -77,6 +77,10 @@ class VirtioNet : public VirtioDevice {
   void OnQueueNotify(VirtioContext& ctx, uint16_t index) override;
   void OnAsyncEvent(VirtioContext& ctx, const AsyncEvent& event) override;
   void Reset() override;
+  // The received frames waiting for buffers, and the counters.
+  VirtioDeviceState SaveState() const override;
+  absl::Status RestoreState(const VirtioDeviceState& state,
+                            const VirtioRestoreView& view) override;
 
  private:
   explicit VirtioNet(Options options);

@@ -149,6 +149,10 @@ class Virtqueue {
     bool notifications = true;
   };
   State SaveState() const;
+  // Takes any State: every combination is one a driver can cause (it may
+  // publish a head again before it is used, so last_avail_idx may run any
+  // distance ahead of used_idx), and the rings are re-read and re-checked
+  // on every use. Nothing to refuse, hence no Status.
   void RestoreState(const State& state);
 
  private:

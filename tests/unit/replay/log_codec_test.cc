@@ -126,6 +126,56 @@ TEST(LogCodecTest, LargeCheckpointIsSplitIntoFrames) {
               absl::StatusCode::kFailedPrecondition, "continuation");
 }
 
+MicroCheckpoint SampleFullCheckpoint() {
+  MicroCheckpoint c = SampleCheckpoint(5, 10);
+  c.full = true;
+  c.halted = true;
+  c.devices = {{.name = "pic-8259", .state = {1, 2, 3}},
+               {.name = "virtio-mmio@0xd0000000", .state = {}},
+               {.name = "pit-8254", .state = std::vector<uint8_t>(300, 9)}};
+  return c;
+}
+
+TEST(LogCodecTest, FullCheckpointRoundTripsAcrossFrames) {
+  const MicroCheckpoint c = SampleFullCheckpoint();
+  absl::StatusOr<std::vector<std::vector<uint8_t>>> frames =
+      EncodeEntry(c, SampleHeader().guest, {.pages_per_frame = 3});
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  ASSERT_EQ(frames->size(), 4u);
+  absl::StatusOr<LogRecord> head =
+      DecodeRecord((*frames)[0], SampleHeader().guest);
+  ASSERT_TRUE(head.ok()) << head.status();
+  const MicroCheckpoint& h = std::get<CheckpointHead>(*head).checkpoint;
+  EXPECT_TRUE(h.full);
+  EXPECT_TRUE(h.halted);
+  EXPECT_EQ(h.devices, c.devices);
+  // A micro-checkpoint stays one: the new fields are absent.
+  absl::StatusOr<LogEntry> micro =
+      DecodeEntry(EncodeOne(SampleCheckpoint(5, 2)), SampleHeader().guest);
+  ASSERT_TRUE(micro.ok()) << micro.status();
+  EXPECT_FALSE(std::get<MicroCheckpoint>(*micro).full);
+  EXPECT_TRUE(std::get<MicroCheckpoint>(*micro).devices.empty());
+}
+
+TEST(LogCodecTest, FullCheckpointDevicesAreChecked) {
+  auto refused = [](std::function<void(MicroCheckpoint&)> edit,
+                    const std::string& text) {
+    MicroCheckpoint c = SampleFullCheckpoint();
+    edit(c);
+    absl::StatusOr<std::vector<std::vector<uint8_t>>> frames =
+        EncodeEntry(c, SampleHeader().guest, {});
+    ExpectError(frames.status(), absl::StatusCode::kInvalidArgument, text);
+  };
+  refused([](auto& c) { c.full = false; }, "not full");
+  refused([](auto& c) { c.devices[1].name.clear(); }, "name of 0 bytes");
+  refused([](auto& c) { c.devices[1].name = std::string(65, 'd'); },
+          "name of 65 bytes");
+  refused([](auto& c) { c.devices[2].name = "pic-8259"; }, "appears twice");
+  refused([](auto& c) { c.devices.resize(65, {.name = "x"}); }, "65 devices");
+  refused([](auto& c) { c.devices[2].state.resize((1 << 20) + 1); },
+          "bytes of device state");
+}
+
 TEST(LogCodecTest, FullFrameOfPagesFits) {
   LogHeader h = SampleHeader();
   h.guest.memory_bytes = uint64_t{2 * kMaxPagesPerFrame} * kPageBytes;

@@ -77,6 +77,15 @@ class EchoDevice : public VirtioDevice {
     if (event.kind == 2) ctx.SetNeedsReset("test breakage");
   }
   void Reset() override { ++seen_->resets; }
+  // Keeps nothing of its own that the guest can see (Seen is the test's).
+  VirtioDeviceState SaveState() const override { return std::monostate{}; }
+  absl::Status RestoreState(const VirtioDeviceState& state,
+                            const VirtioRestoreView&) override {
+    if (std::holds_alternative<std::monostate>(state)) {
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError("not an echo device state");
+  }
 
  private:
   Seen* seen_;

@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <map>
-#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -19,53 +17,11 @@
 namespace ft::vmm {
 namespace {
 
+using ::ft::vmm::testing::EdgeCounter;
+using ::ft::vmm::testing::FakeTimers;
 using ::ft::vmm::testing::kMs;
 using ::ft::vmm::testing::kPitHz;
 using ::ft::vmm::testing::NanosForTicks;
-
-// Timers that fire only when the test says so.
-class FakeTimers : public TimerService {
- public:
-  TimerId ScheduleAt(int64_t deadline_ns, Callback callback) override {
-    timers_.emplace(next_, std::make_pair(deadline_ns, std::move(callback)));
-    return next_++;
-  }
-  bool Cancel(TimerId id) override { return timers_.erase(id) > 0; }
-
-  size_t armed() const { return timers_.size(); }
-  int64_t next_deadline() const {
-    EXPECT_FALSE(timers_.empty());
-    int64_t best = INT64_MAX;
-    for (const auto& [id, t] : timers_) best = std::min(best, t.first);
-    return best;
-  }
-  // Runs the earliest timer, as the event loop would at its deadline.
-  void FireNext() {
-    auto best = timers_.begin();
-    for (auto it = timers_.begin(); it != timers_.end(); ++it) {
-      if (it->second.first < best->second.first) best = it;
-    }
-    Callback callback = std::move(best->second.second);
-    timers_.erase(best);
-    callback();
-  }
-
- private:
-  TimerId next_ = 1;
-  std::map<TimerId, std::pair<int64_t, Callback>> timers_;
-};
-
-class EdgeCounter : public IrqLine {
- public:
-  void Set(bool level) override {
-    if (level && !level_) ++rising;
-    level_ = level;
-  }
-  int rising = 0;
-
- private:
-  bool level_ = false;
-};
 
 class Pit8254IrqTest : public ::testing::Test {
  protected:
