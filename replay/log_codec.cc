@@ -18,6 +18,7 @@
 #include "common/check.h"
 #include "common/status.h"
 #include "replay/frame.h"
+#include "schema/capnp_message.h"
 #include "schema/ftlog.capnp.h"
 
 namespace ft::replay {
@@ -47,12 +48,6 @@ capnp::Data::Reader AsData(const std::vector<uint8_t>& v) {
 
 capnp::Text::Reader AsText(const std::string& s) {
   return capnp::Text::Reader(s.c_str(), s.size());
-}
-
-std::vector<uint8_t> ToBytes(capnp::MessageBuilder& message) {
-  const kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
-  const kj::ArrayPtr<const kj::byte> bytes = words.asBytes();
-  return std::vector<uint8_t>(bytes.begin(), bytes.end());
 }
 
 void SetIdentity(fl::FileIdentity::Builder b, const FileIdentity& id) {
@@ -158,7 +153,7 @@ struct EntryEncoder {
 };
 
 absl::StatusOr<std::vector<uint8_t>> ToPayload(capnp::MessageBuilder& message) {
-  std::vector<uint8_t> bytes = ToBytes(message);
+  std::vector<uint8_t> bytes = schema::MessageBytes(message);
   if (bytes.size() > kMaxFramePayloadBytes) {
     // Unreachable while the bounds hold (see kWorstCheckpointBytes).
     return absl::InternalError(absl::StrFormat(
@@ -467,36 +462,12 @@ absl::StatusOr<LogRecord> ReadRecord(fl::Entry::Reader entry,
   return Newer("entry kind (union member)", kind);
 }
 
-// Runs `read` on the message in `payload`, turning every Cap'n Proto
-// exception (malformed pointers, lists of the wrong type, limits exceeded)
-// into DataLoss.
+// Runs `read` on the message in `payload` (schema/capnp_message.h).
 template <typename Root, typename Fn>
-auto WithMessage(std::span<const uint8_t> payload, Fn read)
-    -> decltype(read(std::declval<typename Root::Reader>())) {
-  if (payload.size() % sizeof(capnp::word) != 0 || payload.empty()) {
-    return absl::DataLossError(absl::StrFormat(
-        "payload of %u bytes is not a Cap'n Proto message (whole 8-byte words)",
-        payload.size()));
-  }
-  // A copy, because the payload need not be word-aligned.
-  kj::Array<capnp::word> words =
-      kj::heapArray<capnp::word>(payload.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), payload.data(), payload.size());
-  try {
-    capnp::ReaderOptions options;
-    options.traversalLimitInWords = words.size() * kTraversalFactor + 64;
-    options.nestingLimit = kNestingLimit;
-    capnp::FlatArrayMessageReader message(words, options);
-    if (message.getEnd() != words.end()) {
-      return absl::DataLossError(absl::StrFormat(
-          "%u bytes after the end of the message",
-          (words.end() - message.getEnd()) * sizeof(capnp::word)));
-    }
-    return read(message.getRoot<Root>());
-  } catch (const kj::Exception& e) {
-    return absl::DataLossError(
-        absl::StrFormat("malformed message: %s", e.getDescription().cStr()));
-  }
+auto WithMessage(std::span<const uint8_t> payload, Fn read) {
+  return schema::ReadMessage<Root>(
+      payload, "",
+      {.traversal_factor = kTraversalFactor, .nesting = kNestingLimit}, read);
 }
 
 // Single-frame records as entries.

@@ -254,16 +254,15 @@ int Run(const std::vector<std::string>& args, bool ft_primary) {
   for (const std::string& disk : disks) {
     absl::StatusOr<vmm::DiskSpec> spec = vmm::ParseDiskSpec(disk);
     if (!spec.ok()) {
-      return cli::UsageError(cmd,
-                             absl::StrCat("--disk: ", spec.status().message()));
+      // The parser's messages name the option already.
+      return cli::UsageError(cmd, spec.status());
     }
     opts.disks.push_back(*spec);
   }
   for (const std::string& net : nets) {
     absl::StatusOr<vmm::NetSpec> spec = vmm::ParseNetSpec(net);
     if (!spec.ok()) {
-      return cli::UsageError(cmd,
-                             absl::StrCat("--net: ", spec.status().message()));
+      return cli::UsageError(cmd, spec.status());
     }
     opts.nets.push_back(*spec);
   }

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
 #include "common/status.h"
+#include "schema/capnp_message.h"
 #include "schema/devices.capnp.h"
 
 namespace ft::vmm::snapshot {
@@ -23,55 +24,25 @@ constexpr uint64_t kTraversalFactor = 2;
 // Root struct, a list, its elements.
 constexpr int kNestingLimit = 8;
 
-std::vector<uint8_t> ToBytes(capnp::MessageBuilder& message) {
-  const kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
-  const kj::ArrayPtr<const kj::byte> bytes = words.asBytes();
-  return std::vector<uint8_t>(bytes.begin(), bytes.end());
-}
-
 absl::Status Malformed(std::string_view device, std::string_view what) {
   return absl::DataLossError(absl::StrFormat(
       "%s state: %s; not a state this ftvm saved", device, what));
 }
 
-// Decodes `bytes` as a `Root` message with `read`, and restores the result
-// into `device`. Every Cap'n Proto exception (malformed pointers, wrong
-// types, limits exceeded) becomes DataLoss; the device is touched only by
-// its RestoreState, after the whole message has been read.
+// Decodes `bytes` as a `Root` message with `read` (schema/capnp_message.h),
+// and restores the result into `device`: the device is touched only by its
+// RestoreState, after the whole message has been read.
 template <typename Root, typename Device, typename Fn>
 absl::Status Restore(Device& device, std::span<const uint8_t> bytes, Fn read) {
   const std::string_view name = device.name();
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
-    return Malformed(name, absl::StrFormat("%u bytes are not whole 8-byte "
-                                           "words of a Cap'n Proto message",
-                                           bytes.size()));
-  }
   if (bytes.size() > kMaxDeviceStateBytes) {
     return Malformed(name, absl::StrFormat("%u bytes, more than the %u bytes "
                                            "a device state may take",
                                            bytes.size(), kMaxDeviceStateBytes));
   }
-  // A copy, because the input need not be word-aligned.
-  kj::Array<capnp::word> words =
-      kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  absl::StatusOr<typename Device::State> state;
-  try {
-    capnp::ReaderOptions options;
-    options.traversalLimitInWords = words.size() * kTraversalFactor;
-    options.nestingLimit = kNestingLimit;
-    capnp::FlatArrayMessageReader message(words, options);
-    if (message.getEnd() != words.end()) {
-      return Malformed(
-          name, absl::StrFormat(
-                    "%u bytes after the end of the message",
-                    (words.end() - message.getEnd()) * sizeof(capnp::word)));
-    }
-    state = read(message.getRoot<Root>());
-  } catch (const kj::Exception& e) {
-    return Malformed(name, absl::StrFormat("malformed message: %s",
-                                           e.getDescription().cStr()));
-  }
+  absl::StatusOr<typename Device::State> state = schema::ReadMessage<Root>(
+      bytes, std::string(name) + " state",
+      {.traversal_factor = kTraversalFactor, .nesting = kNestingLimit}, read);
   if (!state.ok()) return state.status();
   return device.RestoreState(*state);
 }
@@ -213,7 +184,7 @@ std::vector<uint8_t> SaveDevice(const Pic8259& device) {
   auto root = message.initRoot<ds::Pic8259State>();
   SetChip(root.initMaster(), state.master);
   SetChip(root.initSlave(), state.slave);
-  return ToBytes(message);
+  return schema::MessageBytes(message);
 }
 
 absl::Status RestoreDevice(Pic8259& device, std::span<const uint8_t> bytes) {
@@ -248,7 +219,7 @@ std::vector<uint8_t> SaveDevice(const Pit8254& device) {
   root.setIrq0Armed(state.irq0_armed);
   root.setIrq0Generation(state.irq0_generation);
   root.setIrq0EdgeTicks(state.irq0_edge_ticks);
-  return ToBytes(message);
+  return schema::MessageBytes(message);
 }
 
 absl::Status RestoreDevice(Pit8254& device, std::span<const uint8_t> bytes) {
@@ -274,7 +245,7 @@ std::vector<uint8_t> SaveDevice(const CmosRtc& device) {
   root.setRegA(state.reg_a);
   root.setRegB(state.reg_b);
   root.setRam(capnp::Data::Reader(state.ram.data(), state.ram.size()));
-  return ToBytes(message);
+  return schema::MessageBytes(message);
 }
 
 absl::Status RestoreDevice(CmosRtc& device, std::span<const uint8_t> bytes) {
@@ -294,7 +265,7 @@ std::vector<uint8_t> SaveDevice(const Serial16550& device) {
   root.setScr(state.scr);
   root.setDivisor(state.divisor);
   root.setOverrun(state.overrun);
-  return ToBytes(message);
+  return schema::MessageBytes(message);
 }
 
 absl::Status RestoreDevice(Serial16550& device,

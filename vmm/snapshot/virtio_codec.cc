@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_format.h"
 #include "common/status.h"
+#include "schema/capnp_message.h"
 #include "schema/virtio_devices.capnp.h"
 #include "vmm/backends/tap.h"
 #include "vmm/virtio/net_backend.h"
@@ -279,37 +280,14 @@ std::vector<uint8_t> EncodeVirtioState(const State& s) {
   } else {
     device.setNone();
   }
-  const kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
-  const kj::ArrayPtr<const kj::byte> bytes = words.asBytes();
-  return std::vector<uint8_t>(bytes.begin(), bytes.end());
+  return schema::MessageBytes(message);
 }
 
 absl::StatusOr<State> DecodeVirtioState(std::span<const uint8_t> bytes) {
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
-    return absl::DataLossError(absl::StrFormat(
-        "virtio state of %u bytes is not a Cap'n Proto message (whole 8-byte "
-        "words)",
-        bytes.size()));
-  }
-  // A copy, because the bytes need not be word-aligned.
-  kj::Array<capnp::word> words =
-      kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  try {
-    capnp::ReaderOptions options;
-    options.traversalLimitInWords = words.size() * kTraversalFactor + 64;
-    options.nestingLimit = kNestingLimit;
-    capnp::FlatArrayMessageReader message(words, options);
-    if (message.getEnd() != words.end()) {
-      return absl::DataLossError(absl::StrFormat(
-          "virtio state: %u bytes after the end of the message",
-          (words.end() - message.getEnd()) * sizeof(capnp::word)));
-    }
-    return GetState(message.getRoot<sv::VirtioMmioSlot>());
-  } catch (const kj::Exception& e) {
-    return absl::DataLossError(absl::StrFormat(
-        "virtio state: malformed message: %s", e.getDescription().cStr()));
-  }
+  return schema::ReadMessage<sv::VirtioMmioSlot>(
+      bytes, "virtio state",
+      {.traversal_factor = kTraversalFactor, .nesting = kNestingLimit},
+      [](sv::VirtioMmioSlot::Reader r) { return GetState(r); });
 }
 
 std::vector<uint8_t> SaveDevice(const MmioTransport& device) {

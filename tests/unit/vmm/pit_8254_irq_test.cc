@@ -25,23 +25,8 @@ using ::ft::vmm::testing::NanosForTicks;
 
 class Pit8254IrqTest : public ::testing::Test {
  protected:
-  void Out(uint16_t port, uint8_t value) {
-    std::array<uint8_t, 1> b{value};
-    pit_.Access(IoAccess{.space = IoSpace::kPio,
-                         .address = port,
-                         .offset = uint64_t{port} - Pit8254::kPort,
-                         .is_write = true,
-                         .data = b});
-  }
-  uint8_t In(uint16_t port) {
-    std::array<uint8_t, 1> b{0x5a};
-    pit_.Access(IoAccess{.space = IoSpace::kPio,
-                         .address = port,
-                         .offset = uint64_t{port} - Pit8254::kPort,
-                         .is_write = false,
-                         .data = b});
-    return b[0];
-  }
+  void Out(uint16_t port, uint8_t value) { testing::PitOut(pit_, port, value); }
+  uint8_t In(uint16_t port) { return testing::PitIn(pit_, port); }
   // Programs `ch` for lsb/msb access in `mode` with `count`.
   void Program(int ch, int mode, uint16_t count) {
     Out(0x43, static_cast<uint8_t>((ch << 6) | 0x30 | (mode << 1)));

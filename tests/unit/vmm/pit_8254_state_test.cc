@@ -38,23 +38,8 @@ struct Rig {
   explicit Rig(bool replaying = false) {
     if (replaying) queue.Seal();
   }
-  void Out(uint16_t port, uint8_t value) {
-    std::array<uint8_t, 1> b{value};
-    pit.Access(IoAccess{.space = IoSpace::kPio,
-                        .address = port,
-                        .offset = uint64_t{port} - Pit8254::kPort,
-                        .is_write = true,
-                        .data = b});
-  }
-  uint8_t In(uint16_t port) {
-    std::array<uint8_t, 1> b{0x5a};
-    pit.Access(IoAccess{.space = IoSpace::kPio,
-                        .address = port,
-                        .offset = uint64_t{port} - Pit8254::kPort,
-                        .is_write = false,
-                        .data = b});
-    return b[0];
-  }
+  void Out(uint16_t port, uint8_t value) { testing::PitOut(pit, port, value); }
+  uint8_t In(uint16_t port) { return testing::PitIn(pit, port); }
   // This machine's clock reads what `other`'s does, as a replaying
   // machine's logged clock reads equal the recording's.
   void AlignClock(Rig& other) {

@@ -5,13 +5,16 @@
 #define FTVM_TESTS_UNIT_VMM_PIT_TEST_UTIL_H_
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <map>
 #include <utility>
 
 #include "gtest/gtest.h"
 #include "vmm/devices/irq_line.h"
+#include "vmm/devices/pit_8254.h"
 #include "vmm/events/timer_service.h"
+#include "vmm/io/io_bus.h"
 
 namespace ft::vmm::testing {
 
@@ -21,6 +24,24 @@ inline constexpr uint64_t kPitHz = 1'193'182;
 inline constexpr int64_t kMs = 1'000'000;
 
 // Whole PIT input ticks in `ns` nanoseconds (floor).
+// One byte to or from PIT port `port` (0x40..0x43, or port B).
+inline uint8_t PitAccess(Pit8254& pit, uint16_t port, bool write,
+                         uint8_t value) {
+  std::array<uint8_t, 1> b{value};
+  pit.Access(IoAccess{.space = IoSpace::kPio,
+                      .address = port,
+                      .offset = uint64_t{port} - Pit8254::kPort,
+                      .is_write = write,
+                      .data = b});
+  return b[0];
+}
+inline void PitOut(Pit8254& pit, uint16_t port, uint8_t value) {
+  PitAccess(pit, port, true, value);
+}
+inline uint8_t PitIn(Pit8254& pit, uint16_t port) {
+  return PitAccess(pit, port, false, 0x5a);
+}
+
 inline uint64_t Ticks(int64_t ns) {
   return static_cast<uint64_t>(static_cast<Uint128>(ns) * kPitHz /
                                1'000'000'000);
