@@ -15,9 +15,11 @@
 #include <vector>
 
 #include "common/check.h"
+#include "gtest/gtest.h"
 #include "tests/unit/virtio/virtio_test_util.h"
 #include "vmm/events/async_event.h"
 #include "vmm/memory/guest_memory.h"
+#include "vmm/snapshot/virtio_codec.h"
 #include "vmm/virtio/blk_backend.h"
 #include "vmm/virtio/mmio_transport.h"
 #include "vmm/virtio/net_backend.h"
@@ -91,6 +93,19 @@ inline std::vector<uint32_t> RegisterView(SnapshotMachine& m,
   }
   out.push_back(m.irq.level ? 1 : 0);
   return out;
+}
+
+// Everything the guest or a later save can see of slots `a` and `b` (with
+// `num_queues` queues) is the same: memory, interrupt status and line,
+// registers, and the saved state itself.
+inline void ExpectSameSlot(SnapshotMachine& a, SnapshotMachine& b,
+                           uint16_t num_queues) {
+  EXPECT_TRUE(SameMemory(a, b));
+  EXPECT_EQ(a.transport->interrupt_status(), b.transport->interrupt_status());
+  EXPECT_EQ(a.irq.level, b.irq.level);
+  EXPECT_EQ(RegisterView(a, num_queues), RegisterView(b, num_queues));
+  EXPECT_EQ(snapshot::SaveDevice(*a.transport),
+            snapshot::SaveDevice(*b.transport));
 }
 
 inline std::vector<uint8_t> Pattern(size_t n, uint8_t seed) {

@@ -48,15 +48,7 @@ class BlkSnapshotTest : public ::testing::Test {
     f(a_);
     f(b_);
   }
-  void ExpectSame() {
-    EXPECT_TRUE(SameMemory(a_, b_));
-    EXPECT_EQ(a_.transport->interrupt_status(),
-              b_.transport->interrupt_status());
-    EXPECT_EQ(a_.irq.level, b_.irq.level);
-    EXPECT_EQ(RegisterView(a_, 1), RegisterView(b_, 1));
-    EXPECT_EQ(snapshot::SaveDevice(*a_.transport),
-              snapshot::SaveDevice(*b_.transport));
-  }
+  void ExpectSame() { testing::ExpectSameSlot(a_, b_, 1); }
 
   BlkMachine a_;
   BlkMachine b_;

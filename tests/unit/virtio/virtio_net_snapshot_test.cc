@@ -36,15 +36,7 @@ class NetSnapshotTest : public ::testing::Test {
     f(a_);
     f(b_);
   }
-  void ExpectSame() {
-    EXPECT_TRUE(SameMemory(a_, b_));
-    EXPECT_EQ(a_.transport->interrupt_status(),
-              b_.transport->interrupt_status());
-    EXPECT_EQ(a_.irq.level, b_.irq.level);
-    EXPECT_EQ(RegisterView(a_, 2), RegisterView(b_, 2));
-    EXPECT_EQ(snapshot::SaveDevice(*a_.transport),
-              snapshot::SaveDevice(*b_.transport));
-  }
+  void ExpectSame() { testing::ExpectSameSlot(a_, b_, 2); }
   std::vector<uint8_t> RxBuffer(NetMachine& m, uint16_t k, size_t n) {
     std::vector<uint8_t> out(n);
     FT_CHECK_OK(m.memory.Read(
