@@ -81,7 +81,7 @@ struct ChannelOptions {
   Security security = Security::kEncrypted;
   // Protocol versions offered, each one this build speaks (tests offer
   // fewer).
-  std::vector<uint16_t> versions = {kProtocolVersion, kOldestProtocolVersion};
+  std::vector<uint16_t> versions = SpokenProtocolVersions();
   // Unacknowledged DATA payload bytes before Send blocks.
   uint64_t send_buffer_bytes = uint64_t{64} << 20;
   // Unacknowledged DATA payload bytes we accept from the peer.

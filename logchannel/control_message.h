@@ -6,6 +6,8 @@
 // run) | reason length (u16 LE, at most kMaxResyncReasonBytes) | reason.
 // The whole record is exactly that long. A primary that does not know a
 // message refuses it (the secondary learns through the channel's end).
+// A secondary sends them only on a channel of kControlMessagesSince or
+// later: an older primary would never answer.
 //
 // Plain functions; any thread. The decoder's input comes from a peer: it
 // is fuzzed (tests/fuzz/control_message_fuzz.cc).
@@ -24,6 +26,8 @@
 namespace ft::logchannel {
 
 inline constexpr size_t kMaxResyncReasonBytes = 1024;
+// The first log channel protocol version whose primary reads these.
+inline constexpr uint16_t kControlMessagesSince = 4;
 
 // The secondary left the recorded run (a divergence) and asks for the
 // whole machine: the primary logs a full checkpoint, from which the

@@ -41,7 +41,7 @@ struct HandshakeOptions {
   std::string secret;
   bool encrypt = true;
   // Offered, in any order; the highest common one is chosen.
-  std::vector<uint16_t> versions = {kProtocolVersion, kOldestProtocolVersion};
+  std::vector<uint16_t> versions = SpokenProtocolVersions();
   uint64_t receive_window_bytes = uint64_t{256} << 20;
   absl::Time deadline = absl::InfiniteFuture();
 };

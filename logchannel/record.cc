@@ -76,6 +76,14 @@ absl::Status CheckSupportedVersion(uint16_t version) {
                    kOldestProtocolVersion, " to ", kProtocolVersion, ")"));
 }
 
+std::vector<uint16_t> SpokenProtocolVersions() {
+  std::vector<uint16_t> v;
+  for (uint16_t i = kProtocolVersion; i >= kOldestProtocolVersion; --i) {
+    v.push_back(i);
+  }
+  return v;
+}
+
 const char* RecordTypeName(RecordType type) {
   switch (type) {
     case RecordType::kHello:

@@ -35,9 +35,13 @@ using SequenceNumber = StrongInt<struct SequenceNumberTag, uint64_t>;
 
 // Protocol versions: the current one, and the oldest still accepted. A new
 // version may change record bodies, never the header or the HELLO (which
-// negotiates it). Version 3 added the HEARTBEAT's progress.
-inline constexpr uint16_t kProtocolVersion = 3;
+// negotiates it). Version 3 added the HEARTBEAT's progress; version 4 has
+// the same records, and tells the secondary that the primary answers
+// control messages (logchannel/control_message.h).
+inline constexpr uint16_t kProtocolVersion = 4;
 inline constexpr uint16_t kOldestProtocolVersion = 2;
+// Every version this build speaks, newest first: what a side offers.
+std::vector<uint16_t> SpokenProtocolVersions();
 // OK for a version this build speaks; InvalidArgument naming them otherwise.
 absl::Status CheckSupportedVersion(uint16_t version);
 

@@ -79,6 +79,12 @@ void FtPrimary::set_kick(std::function<void()> kick) {
 }
 
 void FtPrimary::HandleRequest(const logchannel::ReceivedData& data) {
+  if (channel_->version() < logchannel::kControlMessagesSince) {
+    // Before version 4 the secondary sends no data: this peer is broken.
+    Lose(absl::StrCat("it sent a request, which log channel protocol ",
+                      channel_->version(), " does not have"));
+    return;
+  }
   absl::StatusOr<logchannel::ControlMessage> message =
       logchannel::DecodeControlMessage(data.payload);
   if (!message.ok()) {
@@ -135,6 +141,7 @@ absl::StatusOr<std::unique_ptr<FtPrimary>> FtPrimary::Start(
       .role = logchannel::Role::kPrimary,
       .shared_secret = options.shared_secret,
       .security = options.security,
+      .versions = options.protocol_versions,
       .send_buffer_bytes = options.send_buffer_bytes,
       .heartbeat_interval = options.heartbeat_interval,
       .metrics = options.metrics,

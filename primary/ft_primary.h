@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -53,6 +54,10 @@ struct PrimaryOptions {
   // (outputs, checkpoints and halts flush at once anyway).
   absl::Duration max_flush_delay = absl::Milliseconds(5);
   metrics::Registry* metrics = nullptr;  // optional
+  // Log channel protocol versions offered (tests offer older ones to stand
+  // in for an older build).
+  std::vector<uint16_t> protocol_versions =
+      logchannel::SpokenProtocolVersions();
 };
 
 class FtPrimary {

@@ -298,7 +298,15 @@ absl::StatusOr<SecondaryResult> FtSecondary::Run(const vmm::KvmSystem& kvm) {
     if (divergence && divergence->log_ended) {
       result.cut_short = divergence->what;
     } else if (divergence) {
-      if (static_cast<int>(result.resynced.size()) < options_.max_resyncs) {
+      if (channel_->version() < logchannel::kControlMessagesSince) {
+        // It would never answer: say so, and give up as past the resyncs.
+        FT_LOG(kError) << "FT: the primary speaks log channel protocol "
+                       << channel_->version() << ", older than "
+                       << logchannel::kControlMessagesSince
+                       << ", and cannot resync this secondary";
+        result.divergence = divergence;
+      } else if (static_cast<int>(result.resynced.size()) <
+                 options_.max_resyncs) {
         absl::StatusOr<replay::LogEntry> full = Resync(*divergence, rest);
         if (full.ok()) {
           log = std::move(rest.reader);

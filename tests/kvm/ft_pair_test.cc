@@ -142,9 +142,11 @@ class FtPairTest : public testing::KvmTest {
       absl::MutexLock lock(&mu_);
       sec_result_ = std::move(r);
     });
-    auto p = primary::FtPrimary::Start(
-        std::move(a), *header,
-        {.shared_secret = kSecret, .peer_timeout = absl::Seconds(20)});
+    auto p =
+        primary::FtPrimary::Start(std::move(a), *header,
+                                  {.shared_secret = kSecret,
+                                   .peer_timeout = absl::Seconds(20),
+                                   .protocol_versions = primary_versions_});
     ASSERT_TRUE(p.ok()) << p.status();
     primary_ = std::move(*p);
     opts_.hooks = primary_->hooks();
@@ -180,6 +182,8 @@ class FtPairTest : public testing::KvmTest {
   std::function<void(std::string_view)> sec_console_;
   metrics::Registry sec_metrics_;
   int max_resyncs_ = 3;
+  std::vector<uint16_t> primary_versions_ =
+      logchannel::SpokenProtocolVersions();
   std::thread sec_thread_;
   absl::Mutex mu_;
   absl::StatusOr<secondary::SecondaryResult> sec_result_ =
@@ -355,6 +359,28 @@ TEST_F(FtPairTest, ADivergenceBeyondTheResyncsIsReportedToThePrimary) {
       << "completed=" << sec->completed << " cut short: " << sec->cut_short;
   EXPECT_TRUE(sec->resynced.empty());
   // The primary learns it as the channel's end.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (primary_->is_protected() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_FALSE(primary_->is_protected());
+  EXPECT_THAT(primary_->stats().lost_reason, HasSubstr("diverged"));
+  EXPECT_EQ(primary_->stats().resyncs, 0u);
+}
+
+// A primary of the previous build (protocol 3) has no RESYNC: the secondary
+// does not wait for one it would never get, and gives up at once.
+TEST_F(FtPairTest, ADivergenceUnderAnOlderPrimaryIsNotLeftWaitingForAResync) {
+  primary_versions_ = {3};
+  StartPair("workload=tsccanary");
+  ASSERT_NE(machine_, nullptr);
+  auto result = machine_->Run();
+  ASSERT_TRUE(result.ok()) << result.status();
+  auto sec = SecondaryResult();
+  ASSERT_TRUE(sec.ok()) << sec.status();
+  ASSERT_TRUE(sec->divergence)
+      << "completed=" << sec->completed << " cut short: " << sec->cut_short;
+  EXPECT_TRUE(sec->resynced.empty());
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (primary_->is_protected() && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));

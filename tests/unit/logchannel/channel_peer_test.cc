@@ -54,13 +54,13 @@ TEST(ChannelTest, WrongVersionFailsOpen) {
   auto& peer = c_peer.second;
   EXPECT_TRUE(absl::IsFailedPrecondition(c.status())) << c.status();
   EXPECT_THAT(c.status().message(),
-              HasSubstr("no common protocol version: we accept 3, 2; the "
+              HasSubstr("no common protocol version: we accept 4, 3, 2; the "
                         "peer accepts 7"));
   EXPECT_THAT(peer.status().message(), HasSubstr("no common protocol version"));
 }
 
 TEST(ChannelTest, OnlyVersionsThisBuildSpeaksAreOffered) {
-  for (uint16_t v : {1, 4}) {
+  for (uint16_t v : {1, 5}) {
     auto a_b = MakeInProcPair();
     ChannelOptions o = Options(Role::kPrimary);
     o.versions = {kProtocolVersion, v};
@@ -69,7 +69,7 @@ TEST(ChannelTest, OnlyVersionsThisBuildSpeaksAreOffered) {
     EXPECT_THAT(s.message(),
                 HasSubstr(absl::StrCat("protocol version ", v,
                                        " is not supported (this build "
-                                       "speaks 2 to 3)")));
+                                       "speaks 2 to 4)")));
   }
 }
 
@@ -115,7 +115,31 @@ TEST(ChannelTest, Version2PeersStillWork) {
   }
 }
 
-// heartbeat_progress reaches the peer in version 3: each heartbeat carries
+// A version 3 peer (the previous build) and this one agree on 3, whose
+// records are the current ones: data, acknowledgements and progress flow.
+TEST(ChannelTest, Version3PeersStillWork) {
+  auto p_s = OpenInProc([](ChannelOptions& po, ChannelOptions&) {
+    po.versions = {3, 2};
+    po.heartbeat_progress = [] { return uint64_t{77}; };
+  });
+  auto& p = p_s.first;
+  auto& s = p_s.second;
+  ASSERT_TRUE(p.ok() && s.ok()) << p.status() << s.status();
+  EXPECT_EQ((*p)->version(), 3);
+  EXPECT_EQ((*s)->version(), 3);
+  ASSERT_TRUE((*p)->Send(Payload(100, 1)).ok());
+  absl::StatusOr<ReceivedData> r = (*s)->Receive(In(absl::Seconds(10)));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->payload, Payload(100, 1));
+  ASSERT_TRUE((*s)->Ack(r->sequence).ok());
+  EXPECT_TRUE((*p)->WaitAcked(r->sequence, In(absl::Seconds(10))).ok());
+  EXPECT_TRUE(Eventually([&] {
+    std::optional<PeerHeartbeat> hb = (*s)->last_heartbeat();
+    return hb.has_value() && hb->heartbeat.progress == 77u;
+  }));
+}
+
+// heartbeat_progress reaches the peer from version 3 on: each heartbeat carries
 // what it returned then; a side without one sends 0.
 TEST(ChannelTest, HeartbeatsCarryTheSendersProgress) {
   std::atomic<uint64_t> progress{5};
@@ -125,7 +149,7 @@ TEST(ChannelTest, HeartbeatsCarryTheSendersProgress) {
   auto& p = p_s.first;
   auto& s = p_s.second;
   ASSERT_TRUE(p.ok() && s.ok()) << p.status() << s.status();
-  ASSERT_EQ((*p)->version(), 3);
+  ASSERT_EQ((*p)->version(), kProtocolVersion);
   auto peer_progress = [&](Channel& c) -> std::optional<uint64_t> {
     std::optional<PeerHeartbeat> hb = c.last_heartbeat();
     if (!hb.has_value()) return std::nullopt;
@@ -139,7 +163,7 @@ TEST(ChannelTest, HeartbeatsCarryTheSendersProgress) {
   EXPECT_TRUE((*s)->status().ok()) << (*s)->status();
 }
 
-// A peer whose version 3 heartbeats are refused: the channel ends with
+// A peer whose current-version heartbeats are refused: the channel ends with
 // DataLoss naming it, and the peer hears why in a CLOSE.
 void CheckRefusedHeartbeats(const std::vector<std::vector<uint8_t>>& bodies,
                             const std::string& error) {
@@ -147,7 +171,7 @@ void CheckRefusedHeartbeats(const std::vector<std::vector<uint8_t>>& bodies,
   auto& c = c_peer.first;
   auto& peer = c_peer.second;
   ASSERT_TRUE(c.ok() && peer.ok()) << c.status() << peer.status();
-  ASSERT_EQ(peer->version(), 3);
+  ASSERT_EQ(peer->version(), kProtocolVersion);
   for (const std::vector<uint8_t>& body : bodies) {
     ASSERT_TRUE(peer->Send(RecordType::kHeartbeat, 0, body).ok());
   }
@@ -175,15 +199,15 @@ TEST(ChannelTest, HeartbeatProgressGoingBackwardsEndsTheChannel) {
                          "HEARTBEAT progress went backwards from 10 to 9");
 }
 
-TEST(ChannelTest, Version3HeartbeatOfTheWrongLengthEndsTheChannel) {
+TEST(ChannelTest, AHeartbeatOfTheWrongLengthEndsTheChannel) {
   // Version 2's body, and one a byte short (a longer one already fails
   // the header's bound).
   CheckRefusedHeartbeats(
       {EncodeHeartbeat({.sender_time_ns = 1}, kOldestProtocolVersion)},
-      "HEARTBEAT body of 24 bytes (must be 32 in protocol version 3)");
+      "HEARTBEAT body of 24 bytes (must be 32 in protocol version 4)");
   CheckRefusedHeartbeats(
       {std::vector<uint8_t>(kHeartbeatBytes - 1)},
-      "HEARTBEAT body of 31 bytes (must be 32 in protocol version 3)");
+      "HEARTBEAT body of 31 bytes (must be 32 in protocol version 4)");
 }
 
 TEST(ChannelTest, EncryptionMismatchFailsOpen) {

@@ -136,17 +136,17 @@ TEST(HandshakeTest, WrongSecretIsRefusedOnBothSides) {
 TEST(HandshakeTest, NoCommonVersionNamesBothSides) {
   Pair t = MakePair();
   HandshakeOptions future = HsOptions(Role::kSecondary);
-  future.versions = {5, 4};
+  future.versions = {6, 5};
   auto p_s = HandshakeBoth(*t.a, HsOptions(Role::kPrimary), *t.b, future);
   auto& p = p_s.first;
   auto& s = p_s.second;
   EXPECT_TRUE(absl::IsFailedPrecondition(p.status())) << p.status();
   EXPECT_THAT(p.status().message(),
-              HasSubstr("no common protocol version: we accept 3, 2; the "
-                        "peer accepts 5, 4"));
+              HasSubstr("no common protocol version: we accept 4, 3, 2; the "
+                        "peer accepts 6, 5"));
   EXPECT_TRUE(absl::IsFailedPrecondition(s.status())) << s.status();
   EXPECT_THAT(s.status().message(),
-              HasSubstr("we accept 5, 4; the peer accepts 3, 2"));
+              HasSubstr("we accept 6, 5; the peer accepts 4, 3, 2"));
 }
 
 TEST(HandshakeTest, EncryptionMismatchIsRefusedOnBothSides) {

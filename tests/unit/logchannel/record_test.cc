@@ -129,14 +129,15 @@ TEST(RecordBodyTest, HelloRoundTripsAndIsChecked) {
 }
 
 TEST(RecordVersionTest, TheCurrentAndThePreviousAreSpoken) {
-  EXPECT_EQ(kProtocolVersion, 3);
+  EXPECT_EQ(kProtocolVersion, 4);
   EXPECT_EQ(kOldestProtocolVersion, 2);
+  EXPECT_TRUE(CheckSupportedVersion(4).ok());
   EXPECT_TRUE(CheckSupportedVersion(3).ok());
   EXPECT_TRUE(CheckSupportedVersion(2).ok());
-  for (uint16_t v : {0, 1, 4}) {
+  for (uint16_t v : {0, 1, 5}) {
     absl::Status s = CheckSupportedVersion(v);
     EXPECT_TRUE(absl::IsInvalidArgument(s)) << v << ": " << s;
-    EXPECT_THAT(s.message(), HasSubstr("this build speaks 2 to 3"));
+    EXPECT_THAT(s.message(), HasSubstr("this build speaks 2 to 4"));
   }
 }
 
