@@ -89,6 +89,9 @@ class HookedNetBackend : public NetBackend {
                 });
   }
   void ReleaseRx(size_t frames) override { inner_->ReleaseRx(frames); }
+  void SetReceiving(bool receiving) override {
+    inner_->SetReceiving(receiving);
+  }
 
  private:
   std::unique_ptr<NetBackend> inner_;

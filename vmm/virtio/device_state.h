@@ -94,6 +94,9 @@ struct VirtioRestoreView {
   std::span<const uint64_t> queue_epochs;
   // No queue incarnation has an epoch above this.
   uint64_t max_epoch = 0;
+  // The driver is ready after the restore (DRIVER_OK, and neither
+  // NEEDS_RESET nor FAILED).
+  bool live = false;
 };
 
 }  // namespace ft::vmm

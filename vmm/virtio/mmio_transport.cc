@@ -32,6 +32,12 @@ void SetHigh(uint64_t& v, uint32_t high) {
 
 absl::string_view AbslView(std::string_view s) { return {s.data(), s.size()}; }
 
+// The driver is ready, and the device has not failed it.
+bool LiveStatus(uint32_t status) {
+  return (status & virtio::kStatusDriverOk) != 0 &&
+         (status & (virtio::kStatusNeedsReset | virtio::kStatusFailed)) == 0;
+}
+
 }  // namespace
 
 std::string VirtioMmioCmdlineToken(uint64_t base, uint32_t irq) {
@@ -136,10 +142,7 @@ MmioTransport::QueueRegs* MmioTransport::SelectedQueue() {
   return queue_sel_ < queues_.size() ? &queues_[queue_sel_] : nullptr;
 }
 
-bool MmioTransport::live() const {
-  return (status_ & virtio::kStatusDriverOk) != 0 &&
-         (status_ & (virtio::kStatusNeedsReset | virtio::kStatusFailed)) == 0;
-}
+bool MmioTransport::live() const { return LiveStatus(status_); }
 
 uint32_t MmioTransport::ReadRegister(uint64_t offset) {
   const QueueRegs* q = SelectedQueue();
@@ -541,6 +544,7 @@ absl::Status MmioTransport::RestoreState(const State& state) {
                                               .queue_sizes = sizes,
                                               .queue_epochs = epochs,
                                               .max_epoch = state.next_epoch,
+                                              .live = LiveStatus(state.status),
                                           }));
   queues_ = std::move(queues);
   status_ = state.status;

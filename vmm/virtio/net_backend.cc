@@ -96,7 +96,12 @@ void TapNetBackend::OnReadable() {
   }
   std::vector<std::vector<uint8_t>> frames;
   std::vector<uint8_t> buf(Tap::kMaxFrame);
-  while (frames.size() < room) {
+  // Link down: the kernel's queue is drained, a batch per callback (the fd
+  // is level-triggered), and nothing is posted.
+  const bool receiving = receiving_.load(std::memory_order_acquire);
+  if (!receiving) room = kMaxRxFramesPerEvent;
+  size_t discarded = 0;
+  while (frames.size() + discarded < room) {
     absl::StatusOr<size_t> n = tap_.Read(buf);
     if (!n.ok()) {
       // The interface went away or broke: stop reading instead of spinning
@@ -109,7 +114,14 @@ void TapNetBackend::OnReadable() {
       break;
     }
     if (*n == 0) break;
+    if (!receiving) {
+      ++discarded;
+      continue;
+    }
     frames.emplace_back(buf.begin(), buf.begin() + *n);
+  }
+  if (discarded > 0) {
+    rx_discarded_.fetch_add(discarded, std::memory_order_relaxed);
   }
   if (frames.empty()) return;
   {
@@ -144,6 +156,10 @@ void TapNetBackend::ReleaseRx(size_t frames) {
   }
 }
 
+void TapNetBackend::SetReceiving(bool receiving) {
+  receiving_.store(receiving, std::memory_order_release);
+}
+
 void TapNetBackend::Transmit(std::span<const uint8_t> frame) {
   // Written from the vCPU thread directly: a write to a TAP never blocks
   // (non-blocking fd) and saves a thread hop per frame.
@@ -158,6 +174,7 @@ void TapNetBackend::Transmit(std::span<const uint8_t> frame) {
 TapNetBackend::Stats TapNetBackend::stats() const {
   absl::MutexLock lock(&mu_);
   return Stats{.rx_frames = rx_frames_,
+               .rx_discarded = rx_discarded_.load(),
                .rx_paused = rx_paused_,
                .tx_frames = tx_frames_.load(),
                .tx_dropped = tx_dropped_.load()};

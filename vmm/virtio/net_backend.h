@@ -9,14 +9,22 @@
 // will hold a frame until its secondary has acknowledged the log before it
 // (the Output Rule), by wrapping the back end.
 //
+// Link state: a back end posts frames only while its device says the guest
+// can take them (SetReceiving: the driver is ready and has a receive
+// queue). Before that, and after a reset, frames are read and discarded at
+// the back end, as by a NIC whose link is down: they never become events,
+// so a recording primary logs nothing for them, and the replay needs
+// nothing, because the guest never saw them. The device drops a frame
+// posted just before its receive queue went away (an event, logged).
+//
 // Flow control: a back end has at most kMaxRxFramesInFlight frames posted
 // and not yet released by the device (ReleaseRx). At that limit a TAP back
 // end stops reading, so the kernel's queue (not host memory) absorbs a
 // guest that does not take its packets, and drops beyond it as a link does.
 //
-// Thread ownership: Connect(), Transmit() and ReleaseRx() run on the vCPU
-// thread (under the transport lock); a TAP back end reads on the event-loop
-// thread and only Posts from there.
+// Thread ownership: Connect(), Transmit(), ReleaseRx() and SetReceiving()
+// run on the vCPU thread (under the transport lock); a TAP back end reads
+// on the event-loop thread and only Posts from there.
 #ifndef FTVM_VMM_VIRTIO_NET_BACKEND_H_
 #define FTVM_VMM_VIRTIO_NET_BACKEND_H_
 
@@ -63,6 +71,9 @@ class NetBackend {
   virtual void Transmit(std::span<const uint8_t> frame) = 0;
   // The device is done with `frames` posted frames (delivered or dropped).
   virtual void ReleaseRx(size_t frames) = 0;
+  // Whether the guest can take frames now (see "Link state"); false until
+  // the device says so.
+  virtual void SetReceiving(bool receiving) = 0;
 };
 
 // A link that does nothing: on a replaying machine received frames come
@@ -72,13 +83,15 @@ class InertNetBackend : public NetBackend {
   void Connect(AsyncEventPoster /*poster*/) override {}
   void Transmit(std::span<const uint8_t> /*frame*/) override {}
   void ReleaseRx(size_t /*frames*/) override {}
+  void SetReceiving(bool /*receiving*/) override {}
 };
 
 class TapNetBackend : public NetBackend {
  public:
   struct Stats {
-    uint64_t rx_frames = 0;  // read from the TAP and posted
-    uint64_t rx_paused = 0;  // times reading stopped at the in-flight limit
+    uint64_t rx_frames = 0;     // read from the TAP and posted
+    uint64_t rx_discarded = 0;  // read while the guest could not take them
+    uint64_t rx_paused = 0;     // times reading stopped at the in-flight limit
     uint64_t tx_frames = 0;
     uint64_t tx_dropped = 0;  // the TAP's queue was full, or it failed
   };
@@ -92,6 +105,7 @@ class TapNetBackend : public NetBackend {
   absl::Status Start();
   void Transmit(std::span<const uint8_t> frame) override;
   void ReleaseRx(size_t frames) override;
+  void SetReceiving(bool receiving) override;
 
   Stats stats() const;
   const std::string& name() const { return tap_.name(); }
@@ -105,6 +119,8 @@ class TapNetBackend : public NetBackend {
   AsyncEventPoster poster_;
   std::atomic<uint64_t> tx_frames_{0};
   std::atomic<uint64_t> tx_dropped_{0};
+  std::atomic<bool> receiving_{false};
+  std::atomic<uint64_t> rx_discarded_{0};
 
   mutable absl::Mutex mu_;
   size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;

@@ -69,6 +69,9 @@ VirtioNet::Stats VirtioNet::stats() const {
 }
 
 void VirtioNet::OnDriverReady(VirtioContext& ctx) {
+  // The queues are set up before DRIVER_OK (3.1.1): without a receive
+  // queue now, this driver takes no frames.
+  backend_->SetReceiving(ctx.queue(net::kRxQueue) != nullptr);
   DeliverRx(ctx);
   ProcessTx(ctx);
 }
@@ -103,7 +106,10 @@ void VirtioNet::OnAsyncEvent(VirtioContext& ctx, const AsyncEvent& event) {
   DeliverRx(ctx);
 }
 
-void VirtioNet::Reset() { DropPending(); }
+void VirtioNet::Reset() {
+  backend_->SetReceiving(false);
+  DropPending();
+}
 
 void VirtioNet::DropPending() {
   if (pending_rx_.empty()) return;
@@ -200,7 +206,7 @@ VirtioDeviceState VirtioNet::SaveState() const {
 }
 
 absl::Status VirtioNet::RestoreState(const VirtioDeviceState& any,
-                                     const VirtioRestoreView& /*view*/) {
+                                     const VirtioRestoreView& view) {
   const auto* state = std::get_if<VirtioNetState>(&any);
   if (state == nullptr) {
     return absl::InvalidArgumentError(
@@ -228,6 +234,9 @@ absl::Status VirtioNet::RestoreState(const VirtioDeviceState& any,
   rx_dropped_.store(state->rx_dropped);
   tx_frames_.store(state->tx_frames);
   tx_dropped_.store(state->tx_dropped);
+  // As OnDriverReady would have left it.
+  backend_->SetReceiving(view.live && view.queue_sizes.size() > net::kRxQueue &&
+                         view.queue_sizes[net::kRxQueue] != 0);
   return absl::OkStatus();
 }
 

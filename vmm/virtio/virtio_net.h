@@ -10,7 +10,9 @@
 // in a queue bounded by the back end's in-flight limit, and are written
 // into the guest's receive buffers as they become available. Frames that
 // arrive before the driver is ready, or while the device waits for a
-// reset, are dropped, as by a NIC whose link is down.
+// reset, are dropped, as by a NIC whose link is down: the back end is told
+// (NetBackend::SetReceiving) and discards them before they become events;
+// one already posted is dropped here.
 //
 // Transmit: each chain is one frame (header included). A chain longer than
 // a header plus Tap::kMaxFrame is malformed (the transport refuses it and

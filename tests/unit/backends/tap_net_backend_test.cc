@@ -1,6 +1,7 @@
 // TapNetBackend against the real kernel, in a private network namespace (a
 // thread that unshares its own): frames injected on the interface with a
-// packet socket arrive as received-frames events; at the in-flight limit the
+// packet socket are discarded until the device says the guest can take
+// them, and then arrive as received-frames events; at the in-flight limit the
 // back end stops reading (the rest wait in the kernel) and resumes once the
 // device releases frames; transmitted frames come out of the interface.
 // Needs root; skips with the reason otherwise.
@@ -109,6 +110,27 @@ void FlowControl(std::string* failure) {
   if (!backend->Start().ok()) return fail("Start failed");
   (*loop)->Start();
 
+  // Link down (the guest cannot take frames yet): frames are read and
+  // discarded, and none is posted.
+  const size_t kEarly = 10;
+  for (size_t i = 0; i < kEarly; ++i) {
+    if (!sock.Send(static_cast<uint8_t>(i))) return fail("sendto failed");
+  }
+  const absl::Time early_deadline = absl::Now() + absl::Seconds(5);
+  while (backend->stats().rx_discarded < kEarly &&
+         absl::Now() < early_deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  events.DeliverPending();
+  if (backend->stats().rx_discarded != kEarly || sink.total != 0 ||
+      backend->stats().rx_frames != 0) {
+    return fail("link down: discarded " +
+                std::to_string(backend->stats().rx_discarded) + " of " +
+                std::to_string(kEarly) + ", posted " +
+                std::to_string(sink.total));
+  }
+  backend->SetReceiving(true);
+
   const size_t kSent = kMaxRxFramesInFlight + 100;
   for (size_t i = 0; i < kSent; ++i) {
     if (!sock.Send(static_cast<uint8_t>(i))) return fail("sendto failed");
@@ -152,7 +174,7 @@ void FlowControl(std::string* failure) {
   (*loop)->Stop();
 }
 
-TEST(TapNetBackendTest, FlowControlAndTransmit) {
+TEST(TapNetBackendTest, LinkStateFlowControlAndTransmit) {
   if (::geteuid() != 0)
     GTEST_SKIP() << "TAP tests need root (namespaces, /dev/net/tun)";
   if (::access("/dev/net/tun", R_OK | W_OK) != 0) {

@@ -175,6 +175,7 @@ struct BlkMachine : SnapshotMachine {
 struct NetLog {
   std::vector<std::vector<uint8_t>> sent;
   size_t released = 0;
+  bool receiving = false;
 };
 
 class RecordingNetBackend : public NetBackend {
@@ -185,6 +186,7 @@ class RecordingNetBackend : public NetBackend {
     log_->sent.emplace_back(frame.begin(), frame.end());
   }
   void ReleaseRx(size_t frames) override { log_->released += frames; }
+  void SetReceiving(bool receiving) override { log_->receiving = receiving; }
 
  private:
   NetLog* log_;

@@ -65,10 +65,14 @@ TEST_F(NetSnapshotTest, PendingFramesAndTransmitsContinueIdentically) {
   ASSERT_EQ(a_.log.sent.size(), 1u);
   a_.QueueTx(1, Pattern(90, 8));  // published, not yet notified
 
+  ASSERT_FALSE(b_.log.receiving);
   Transfer();
   ExpectSame();
   EXPECT_EQ(b_.net->stats().rx_frames, 2u);
   EXPECT_EQ(b_.net->stats().tx_frames, 1u);
+  // B's driver is ready: its back end may post frames, as A's does.
+  EXPECT_TRUE(a_.log.receiving);
+  EXPECT_TRUE(b_.log.receiving);
 
   Both([](NetMachine& m) { m.driver->Notify(net::kTxQueue); });
   ASSERT_EQ(b_.log.sent.size(), 1u);
@@ -104,9 +108,11 @@ TEST_F(NetSnapshotTest, PendingFramesAndTransmitsContinueIdentically) {
 }
 
 TEST_F(NetSnapshotTest, SlotThatWasNeverSetUpRestoresAsNew) {
+  b_.log.receiving = true;  // as if B's driver had been ready before
   Transfer();
   ExpectSame();
   EXPECT_EQ(b_.transport->status(), 0u);
+  EXPECT_FALSE(b_.log.receiving);
   // The driver can still bring B up from scratch.
   Both([](NetMachine& m) {
     ASSERT_TRUE(m.driver->Negotiate(m.driver->DeviceFeatures()));

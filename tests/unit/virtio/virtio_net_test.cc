@@ -37,6 +37,7 @@ struct FakeBackendLog {
   std::vector<std::vector<uint8_t>> sent;
   size_t released = 0;
   AsyncEventPoster poster;
+  bool receiving = false;
 };
 
 class FakeNetBackend : public NetBackend {
@@ -47,6 +48,7 @@ class FakeNetBackend : public NetBackend {
     log_->sent.emplace_back(frame.begin(), frame.end());
   }
   void ReleaseRx(size_t frames) override { log_->released += frames; }
+  void SetReceiving(bool receiving) override { log_->receiving = receiving; }
 
  private:
   FakeBackendLog* log_;
@@ -213,6 +215,26 @@ TEST_F(VirtioNetTest, FramesWaitForBuffersAndKeepTheirCredit) {
   EXPECT_EQ(log_.released, 3u);
 }
 
+// The back end is told when the guest can take frames: from DRIVER_OK
+// with a receive queue until a reset.
+TEST_F(VirtioNetTest, TheBackEndReceivesOnlyWhileTheDriverIsReady) {
+  Start(false);
+  EXPECT_FALSE(log_.receiving);
+  ASSERT_TRUE(mmio_->Negotiate(mmio_->DeviceFeatures()));
+  mmio_->SetupQueue(net::kRxQueue, rx_);
+  EXPECT_FALSE(log_.receiving);  // not before DRIVER_OK
+  mmio_->DriverOk();
+  EXPECT_TRUE(log_.receiving);
+  mmio_->Write(mmio::kStatus, 0);
+  EXPECT_FALSE(log_.receiving);
+  // A driver that sets up only the transmit queue takes no frames.
+  ASSERT_TRUE(mmio_->Negotiate(mmio_->DeviceFeatures()));
+  mmio_->SetupQueue(net::kTxQueue, tx_);
+  mmio_->DriverOk();
+  EXPECT_FALSE(log_.receiving);
+}
+
+// A frame the back end posted before it learned the driver was not ready.
 TEST_F(VirtioNetTest, FramesBeforeTheDriverIsReadyAreDropped) {
   Start(false);
   Receive({Frame(60, 1)});
