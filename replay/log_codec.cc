@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <capnp/message.h>
+#include <capnp/orphan.h>
 #include <capnp/serialize.h>
 #include <kj/exception.h>
 
@@ -71,11 +72,24 @@ void SetDigest(fl::Digest::Builder b, const Digest& d) {
 // Level 1: the fastest; the log is written on the vCPU thread.
 constexpr int kZstdLevel = 1;
 
+// One compression context per encoding thread, reused: creating one per
+// checkpoint costs as much as compressing a few pages.
+ZSTD_CCtx* ThreadCompressor() {
+  struct Owner {
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    ~Owner() { ZSTD_freeCCtx(cctx); }
+  };
+  thread_local Owner owner;
+  return owner.cctx;
+}
+
 // Sets the pages of a Checkpoint or CheckpointPages builder `b`: their
-// bytes in each DirtyPage, or (`compress`) all in one zstd frame.
+// bytes in each DirtyPage, or (`compress`) all in one zstd frame, written
+// straight from the pages into the message (no gathered copy, and the
+// unused tail of the bound is given back to the message).
 template <typename Builder>
-absl::Status SetPages(Builder b, std::span<const DirtyPage> pages,
-                      bool compress) {
+absl::Status SetPages(capnp::MessageBuilder& message, Builder b,
+                      std::span<const DirtyPage> pages, bool compress) {
   auto list = b.initPages(static_cast<unsigned>(pages.size()));
   for (size_t i = 0; i < pages.size(); ++i) {
     list[static_cast<unsigned>(i)].setGfn(pages[i].gfn);
@@ -84,19 +98,45 @@ absl::Status SetPages(Builder b, std::span<const DirtyPage> pages,
     }
   }
   if (!compress || pages.empty()) return absl::OkStatus();
-  std::vector<uint8_t> raw;
-  raw.reserve(pages.size() * kPageBytes);
-  for (const DirtyPage& p : pages) {
-    raw.insert(raw.end(), p.bytes.begin(), p.bytes.end());
+  size_t raw_bytes = 0;
+  for (const DirtyPage& p : pages) raw_bytes += p.bytes.size();
+  ZSTD_CCtx* cctx = ThreadCompressor();
+  if (cctx == nullptr) {
+    return absl::ResourceExhaustedError("no memory for a zstd context");
   }
-  std::vector<uint8_t> packed(ZSTD_compressBound(raw.size()));
-  const size_t n = ZSTD_compress(packed.data(), packed.size(), raw.data(),
-                                 raw.size(), kZstdLevel);
-  if (ZSTD_isError(n)) {
+  auto fail = [](size_t code) {
     return absl::InternalError(absl::StrFormat(
-        "compressing checkpoint pages: %s", ZSTD_getErrorName(n)));
+        "compressing checkpoint pages: %s", ZSTD_getErrorName(code)));
+  };
+  ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only);
+  size_t r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, kZstdLevel);
+  if (ZSTD_isError(r)) return fail(r);
+  r = ZSTD_CCtx_setPledgedSrcSize(cctx, raw_bytes);
+  if (ZSTD_isError(r)) return fail(r);
+  const size_t bound = ZSTD_compressBound(raw_bytes);
+  capnp::Orphan<capnp::Data> packed =
+      message.getOrphanage().newOrphan<capnp::Data>(
+          static_cast<unsigned>(bound));
+  capnp::Data::Builder out = packed.get();
+  ZSTD_outBuffer dst{out.begin(), out.size(), 0};
+  for (size_t i = 0; i < pages.size(); ++i) {
+    ZSTD_inBuffer src{pages[i].bytes.data(), pages[i].bytes.size(), 0};
+    const ZSTD_EndDirective mode =
+        i + 1 == pages.size() ? ZSTD_e_end : ZSTD_e_continue;
+    // With a bound-sized output each call should consume its input and the
+    // last one end the frame (0 left to flush); loop in case, never spin.
+    while (true) {
+      r = ZSTD_compressStream2(cctx, &dst, &src, mode);
+      if (ZSTD_isError(r)) return fail(r);
+      if (mode == ZSTD_e_end ? r == 0 : src.pos == src.size) break;
+      if (dst.pos == dst.size) {
+        return absl::InternalError(
+            "compressing checkpoint pages: output above zstd's bound");
+      }
+    }
   }
-  b.setPagesZstd(capnp::Data::Reader(packed.data(), n));
+  packed.truncate(static_cast<unsigned>(dst.pos));
+  b.adoptPagesZstd(kj::mv(packed));
   return absl::OkStatus();
 }
 
@@ -178,7 +218,7 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> EncodeCheckpoint(
       SetVcpu(vcpus[static_cast<unsigned>(i)], c.vcpus[i]);
     }
     r.setTotalPages(all.size());
-    FT_RETURN_IF_ERROR(SetPages(r, all.first(first), compress));
+    FT_RETURN_IF_ERROR(SetPages(message, r, all.first(first), compress));
     if (c.full) {
       r.setFull(true);
       r.setHalted(c.halted);
@@ -196,8 +236,8 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> EncodeCheckpoint(
     capnp::MallocMessageBuilder message;
     auto entry = message.initRoot<fl::Entry>();
     SetPosition(entry.initPosition(), c.at);
-    FT_RETURN_IF_ERROR(
-        SetPages(entry.initCheckpointPages(), all.subspan(at, n), compress));
+    FT_RETURN_IF_ERROR(SetPages(message, entry.initCheckpointPages(),
+                                all.subspan(at, n), compress));
     FT_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ToPayload(message));
     frames.push_back(std::move(bytes));
   }

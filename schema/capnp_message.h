@@ -9,6 +9,7 @@
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
+#include <kj/io.h>
 
 #include <cstdint>
 #include <cstring>
@@ -24,9 +25,12 @@
 namespace ft::schema {
 
 inline std::vector<uint8_t> MessageBytes(capnp::MessageBuilder& message) {
-  const kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
-  const kj::ArrayPtr<const kj::byte> bytes = words.asBytes();
-  return std::vector<uint8_t>(bytes.begin(), bytes.end());
+  // Written once, straight into the vector (checkpoints are large).
+  std::vector<uint8_t> bytes(capnp::computeSerializedSizeInWords(message) *
+                             sizeof(capnp::word));
+  kj::ArrayOutputStream out(kj::arrayPtr(bytes.data(), bytes.size()));
+  capnp::writeMessage(out, message);
+  return bytes;
 }
 
 struct ReadLimits {
