@@ -158,11 +158,17 @@ void CmosRtc::Commit(DateTime t) {
   t.hour = std::clamp(t.hour, 0, 23);
   t.minute = std::clamp(t.minute, 0, 59);
   t.second = std::clamp(t.second, 0, 59);
-  const int64_t seconds =
-      DaysFromCivil(t.year, t.month, t.day) * kSecondsPerDay + t.hour * 3600 +
-      t.minute * 60 + t.second;
+  int64_t seconds = DaysFromCivil(t.year, t.month, t.day) * kSecondsPerDay +
+                    t.hour * 3600 + t.minute * 60 + t.second;
+  // The guest's time is the clock's plus an offset within kMaxOffsetNanos
+  // (about 146 years), so that neither overflows int64 nanoseconds: a date
+  // further out (the registers reach year 9999) is held at that bound.
+  const int64_t now = clock_->UnixNanos();
+  const int64_t earliest = -FloorDiv(kMaxOffsetNanos - now, kNanosPerSecond);
+  const int64_t latest = FloorDiv(now + kMaxOffsetNanos, kNanosPerSecond);
+  seconds = std::clamp(seconds, earliest, latest);
   // The new second starts now, as the divider chain restarts on the chip.
-  offset_ns_ = seconds * kNanosPerSecond - clock_->UnixNanos();
+  offset_ns_ = seconds * kNanosPerSecond - now;
   uf_second_ = seconds;
 }
 

@@ -58,8 +58,9 @@ class CmosRtc : public IoDevice {
   // The latest year the registers can hold while SET is on: century 255
   // (binary) and year 99.
   static constexpr int64_t kMaxHeldYear = 255 * 100 + 99;
-  // |offset_ns| bound of a restored state: the guest's time stays within
-  // about 146 years of the clock's, so their sum cannot overflow.
+  // |offset_ns| bound: the guest's time stays within about 146 years of
+  // the clock's (a date set further out is held there), so their sum
+  // cannot overflow.
   static constexpr int64_t kMaxOffsetNanos = int64_t{1} << 62;
 
   // The whole guest-visible state, as plain values (the save/restore

@@ -92,6 +92,28 @@ TEST_F(CmosRtcTest, CenturyRollover) {
   EXPECT_EQ(Get(0x06), 0x07);  // Saturday
 }
 
+// A date far past the clock's (the registers reach year 9999) is held at
+// the latest the RTC keeps, about 146 years out, and the state stays one a
+// fresh RTC restores.
+TEST_F(CmosRtcTest, AFarFutureDateIsHeldAtTheLatestKept) {
+  Put(0x0b, 0x06);  // binary, 24 hour
+  Put(0x32, 30);    // century: year 3000
+  const int year = Get(0x32) * 100 + Get(0x09);
+  EXPECT_GE(year, 2169);  // 2024 + 146 years, give or take the day
+  EXPECT_LE(year, 2171);
+  const CmosRtc::State state = rtc_.SaveState();
+  EXPECT_LE(state.offset_ns, CmosRtc::kMaxOffsetNanos);
+  CmosRtc copy(&clock_);
+  ASSERT_TRUE(copy.RestoreState(state).ok());
+  EXPECT_EQ(copy.SaveState().offset_ns, state.offset_ns);
+  // And the same the other way, far in the past.
+  Put(0x32, 5);  // year 500
+  const int past = Get(0x32) * 100 + Get(0x09);
+  EXPECT_GE(past, 1877);
+  EXPECT_LE(past, 1879);
+  EXPECT_TRUE(copy.RestoreState(rtc_.SaveState()).ok());
+}
+
 TEST_F(CmosRtcTest, UipIsSetJustBeforeEachUpdate) {
   clock_.Set(kLeapDay);
   EXPECT_EQ(Get(0x0a), 0x26);  // just after an update
