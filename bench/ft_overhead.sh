@@ -39,21 +39,16 @@
 set -uo pipefail
 [ $# -ge 4 ] || { echo "usage: ft_overhead.sh TESTNET FTVM KERNEL CHANNEL_THROUGHPUT [REPS] [REQUESTS]" >&2; exit 2; }
 testnet="$1" ftvm="$2" kernel="$3" channel_throughput="$4" reps="${5:-3}" requests="${6:-20000}"
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: network namespaces need root"; exit 77; }
-[ -r /dev/kvm ] || { echo "SKIP: /dev/kvm is not usable"; exit 77; }
-command -v redis-benchmark >/dev/null || { echo "SKIP: redis-tools not installed"; exit 77; }
-p="fb$$"; p="${p:0:8}"
-vm_ip=198.18.0.100 h1_ft=198.19.0.11 h2_ft=198.19.0.12
-dir=$(mktemp -d)
+# The test network's helpers and addresses, shared with tests/net.
+# shellcheck source=../tests/net/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/net/lib.sh"
+require_root
+require_kvm
+require_tool redis-benchmark redis-tools
+net_init fb dir
 pids=""
-cleanup() {
-  for pid in $pids; do { pkill -P "$pid"; kill "$pid"; } 2>/dev/null; done
-  "$testnet" down -p "$p" >/dev/null 2>&1
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+trap 'net_cleanup $pids >/dev/null 2>&1' EXIT
 die() { echo "ft_overhead: $*" >&2; exit 1; }
-ns() { "$testnet" exec -p "$p" "$@"; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 record() { echo "$2" >>"$dir/m.$1"; }   # record METRIC VALUE
 get() { median <"$dir/m.$1"; }
@@ -81,17 +76,9 @@ receiver_pid() {
     case "$(cat /proc/"$pid"/comm 2>/dev/null)" in channel_thr*) echo "$pid" ;; esac
   done | head -1
 }
-wait_exit() {
-  for _ in $(seq 1200); do
-    if ! kill -0 "$1" 2>/dev/null; then wait "$1"; return $?; fi
-    sleep 0.1
-  done
-  return 124
-}
 
-(umask 077; openssl rand -hex 32 >"$dir/secret")
-"$testnet" up -p "$p" -n 2 >/dev/null || die "test network"
-"$testnet" tap -p "$p" h1 vmtap0 || die "tap"
+new_secret "$dir/secret"
+net_up
 
 # start_vm MODE CMDLINE: boots the guest plainly (plain), as an FT pair
 # (ft, ftplain), or FT with an ack-only host 2 (ftack); sets vm= and sec=.
@@ -103,13 +90,13 @@ start_vm() {
     ns h2 "$channel_throughput" --listen "$h2_ft:7400" --secret-file "$dir/secret" \
       >"$dir/sec.out" 2>"$dir/sec.err" &
     sec=$!; pids="$pids $sec"
-    for _ in $(seq 100); do grep -q "listening on" "$dir/sec.err" 2>/dev/null && break; sleep 0.1; done
+    wait_for_text "$dir/sec.err" "listening on" || die "the ack-only receiver did not start: $(cat "$dir/sec.err")"
   elif [ "$mode" != plain ]; then
     [ "$mode" = ftplain ] && ftopts=(--ft-plaintext)
     ns h2 "$ftvm" secondary --listen "$h2_ft:7400" --ft-secret-file "$dir/secret" \
       "${ftopts[@]}" >"$dir/sec.out" 2>"$dir/sec.err" &
     sec=$!; pids="$pids $sec"
-    for _ in $(seq 100); do grep -q "waiting for the primary" "$dir/sec.err" 2>/dev/null && break; sleep 0.1; done
+    wait_for_text "$dir/sec.err" "waiting for the primary" || die "the secondary did not start: $(cat "$dir/sec.err")"
   fi
   if [ "$mode" != plain ]; then
     ns h1 "$ftvm" primary --ft-local "$h1_ft" --ft-peer "$h2_ft:7400" \
@@ -126,9 +113,9 @@ start_vm() {
 # verdict; records the log bandwidth.
 finish_vm() {
   local mode=$1 seconds=$2 workload=$3
-  wait_exit "$vm" || die "ftvm ($mode) exited with $?: $(tail -5 "$dir/vm.out")"
+  wait_exit "$vm" 120 || die "ftvm ($mode) exited with $?: $(tail -5 "$dir/vm.out")"
   if [ "$mode" != plain ]; then
-    wait_exit "$sec" || die "host 2 ($mode) exited with $?: $(cat "$dir/sec.err")"
+    wait_exit "$sec" 120 || die "host 2 ($mode) exited with $?: $(cat "$dir/sec.err")"
     local bytes
     bytes=$(sed -n 's/.*stats ft .*log_bytes=\([0-9]*\).*/\1/p' "$dir/vm.out" | tail -1)
     if [ "$mode" = ftack ]; then
@@ -150,10 +137,7 @@ echo "ft_overhead: $reps interleaved runs per configuration, $requests requests 
 for i in $(seq "$reps"); do
   for mode in plain ft ftplain ftack; do
     start_vm "$mode" "workload=redis ip=$vm_ip/24"
-    for _ in $(seq 300); do
-      [ "$(ns cl redis-cli -h $vm_ip PING 2>/dev/null)" = PONG ] && break
-      sleep 0.1
-    done
+    wait_for_pong "$vm" || die "redis on the guest never answered ($mode): $(tail -5 "$dir/vm.out")"
     vm_pid=$(ftvm_pid vm) sec_pid=""
     [ "$mode" = ftack ] && sec_pid=$(receiver_pid)
     [ "$mode" = ft ] || [ "$mode" = ftplain ] && sec_pid=$(ftvm_pid secondary)
@@ -182,7 +166,7 @@ for i in $(seq "$reps"); do
     for mode in plain ft; do
       start=$(date +%s.%N)
       start_vm "$mode" "workload=compute mib=16 rounds=$rounds"
-      wait_exit "$vm"; status=$?
+      wait_exit "$vm" 120; status=$?
       end=$(date +%s.%N)
       [ "$status" -eq 0 ] || die "compute ($mode) exited with $status"
       wall=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
@@ -264,7 +248,7 @@ iperf3_run() {
   ns h1 iperf3 --client "$h2_ft" --bind "$h1_ft" --port 5201 -t 5 --json \
     >"$dir/iperf3.json" 2>"$dir/iperf3.err" ||
     die "iperf3 failed: $(cat "$dir/iperf3.err") $(grep '"error"' "$dir/iperf3.json")"
-  wait_exit "$srv" || die "iperf3 server exited with $?: $(tail -3 "$dir/iperf3s.out")"
+  wait_exit "$srv" 120 || die "iperf3 server exited with $?: $(tail -3 "$dir/iperf3s.out")"
   mbit=$(python3 -c 'import json, sys
 print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6)' <"$dir/iperf3.json") ||
     die "cannot read iperf3's JSON output"
@@ -283,7 +267,7 @@ channel_run() {
     --secret-file "$dir/secret" "${opts[@]}" --seconds 5 2>"$dir/cts.err" |
     grep "^channel_throughput: mode=$mode ")
   [ -n "$line" ] || die "channel_throughput ($mode) failed: $(cat "$dir/cts.err")"
-  wait_exit "$rcv" || die "channel_throughput receiver ($mode) exited with $?: $(cat "$dir/ctr.err")"
+  wait_exit "$rcv" 120 || die "channel_throughput receiver ($mode) exited with $?: $(cat "$dir/ctr.err")"
   # Everything sent must have arrived, once.
   [ "$(sed -n 's/.* bytes=\([0-9]*\).*/\1/p' "$dir/ctr.out")" = \
     "$(sed -n 's/.* bytes=\([0-9]*\).*/\1/p' <<<"$line")" ] ||
