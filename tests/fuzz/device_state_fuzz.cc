@@ -18,6 +18,7 @@
 
 #include "common/check.h"
 #include "common/clock.h"
+#include "tests/fuzz/device_rig.h"
 #include "tests/fuzz/device_state_fuzz_input.h"
 #include "vmm/devices/cmos_rtc.h"
 #include "vmm/devices/irq_line.h"
@@ -34,20 +35,8 @@ namespace {
 using snapshot::RestoreDevice;
 using snapshot::SaveDevice;
 
-// Timers that never fire: the target looks at what a restore arms.
-class IdleTimers : public TimerService {
- public:
-  TimerId ScheduleAt(int64_t, Callback) override { return next_++; }
-  bool Cancel(TimerId) override { return true; }
-
- private:
-  TimerId next_ = 1;
-};
-
-class NullLine : public IrqLine {
- public:
-  void Set(bool) override {}
-};
+using fuzz::IdleTimers;
+using fuzz::NullLine;
 
 // A machine's worth of device wiring, at a fixed time.
 struct Rig {
@@ -65,12 +54,7 @@ struct Rig {
 };
 
 void Read(IoDevice& device, uint16_t port, uint64_t offset) {
-  std::array<uint8_t, 1> b{};
-  device.Access(IoAccess{.space = IoSpace::kPio,
-                         .address = port,
-                         .offset = offset,
-                         .is_write = false,
-                         .data = b});
+  fuzz::PortAccess(device, port, offset, /*is_write=*/false);
 }
 
 void Exercise(Pic8259& pic) {

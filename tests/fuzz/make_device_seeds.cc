@@ -14,6 +14,7 @@
 
 #include "common/clock.h"
 #include "schema/devices.capnp.h"
+#include "tests/fuzz/device_rig.h"
 #include "tests/fuzz/device_state_fuzz_input.h"
 #include "tests/unit/vmm/device_state_test_util.h"
 #include "vmm/devices/cmos_rtc.h"
@@ -34,27 +35,11 @@ using snapshot::SaveDevice;
 using testing::Rewrite;
 namespace ds = ::ft::schema::devices;
 
-class IdleTimers : public TimerService {
- public:
-  TimerId ScheduleAt(int64_t, Callback) override { return next_++; }
-  bool Cancel(TimerId) override { return true; }
-
- private:
-  TimerId next_ = 1;
-};
-
-class NullLine : public IrqLine {
- public:
-  void Set(bool) override {}
-};
+using fuzz::IdleTimers;
+using fuzz::NullLine;
 
 void Out(IoDevice& device, uint16_t port, uint64_t offset, uint8_t value) {
-  std::array<uint8_t, 1> b{value};
-  device.Access(IoAccess{.space = IoSpace::kPio,
-                         .address = port,
-                         .offset = offset,
-                         .is_write = true,
-                         .data = b});
+  fuzz::PortAccess(device, port, offset, /*is_write=*/true, value);
 }
 
 void Write(const std::string& dir, const std::string& name,
