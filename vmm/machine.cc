@@ -496,6 +496,12 @@ std::vector<VirtioNet::Stats> Machine::net_stats() const {
   return out;
 }
 
+std::vector<TapNetBackend::Stats> Machine::tap_stats() const {
+  std::vector<TapNetBackend::Stats> out;
+  for (const TapNetBackend* tap : taps_) out.push_back(tap->stats());
+  return out;
+}
+
 ExitAction Machine::HandleExit(Vcpu& vcpu, const VmExit& exit) {
   at_position_ = true;
   if (options_.hooks != nullptr) {

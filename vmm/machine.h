@@ -149,6 +149,8 @@ class Machine : public VcpuExitHandler, private ExecutionContext {
   }
   // The network cards' counters, in --net order.
   std::vector<VirtioNet::Stats> net_stats() const;
+  // Their TAP back ends' counters, in the same order (none when replaying).
+  std::vector<TapNetBackend::Stats> tap_stats() const;
 
   // For wiring more devices between Create() and Run(): the request line of
   // ISA IRQ `irq` (0..15, not 2; 0 is the PIT's, 4 COM1's, 8 the RTC's), the

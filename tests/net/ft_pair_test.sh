@@ -100,6 +100,13 @@ else
 fi
 grep -q "outputs_held=[1-9]" "$dir/vm.log" && ok "outputs were held for the secondary" ||
   bad "no output was held"
+# The TAP's own counters: what it posted, and what it discarded while the
+# guest's NIC was not ready (never logged).
+if grep -q "stats tap0 rx_frames=[1-9][0-9]* rx_discarded=[0-9]* " "$dir/vm.log"; then
+  ok "$(grep -o 'stats tap0 .*' "$dir/vm.log" | tail -1)"
+else
+  bad "no TAP counters in the primary's stats"
+fi
 held=$(metric "$dir/pri.prom" ftvm_outputs_held_total)
 acks=$(metric "$dir/pri.prom" 'ftvm_logchannel_acks_received_total{channel="primary"}')
 recv=$(metric "$dir/sec.prom" 'ftvm_logchannel_data_records_received_total{channel="secondary"}')

@@ -108,6 +108,19 @@ void PrintStats(const vmm::Machine& machine) {
                  static_cast<unsigned long long>(nets[i].tx_frames),
                  static_cast<unsigned long long>(nets[i].tx_dropped));
   }
+  // Frames the TAP read while the guest could not take them are not the
+  // device's: it never saw them.
+  const std::vector<vmm::TapNetBackend::Stats> taps = machine.tap_stats();
+  for (size_t i = 0; i < taps.size(); ++i) {
+    std::fprintf(stderr,
+                 "ftvm: stats tap%zu rx_frames=%llu rx_discarded=%llu "
+                 "rx_paused=%llu tx_frames=%llu tx_dropped=%llu\n",
+                 i, static_cast<unsigned long long>(taps[i].rx_frames),
+                 static_cast<unsigned long long>(taps[i].rx_discarded),
+                 static_cast<unsigned long long>(taps[i].rx_paused),
+                 static_cast<unsigned long long>(taps[i].tx_frames),
+                 static_cast<unsigned long long>(taps[i].tx_dropped));
+  }
 }
 
 constexpr char kPrimaryEpilog[] =
