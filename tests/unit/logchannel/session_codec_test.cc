@@ -199,14 +199,15 @@ TEST_P(SessionCodecTest, ProtocolViolationsAreRefused) {
        "HEARTBEAT time went backwards"},
       {"heartbeat body of the other version",
        [&](crypto::AesGcm& g, std::vector<uint8_t>& out) {
-         const uint16_t other = v == 3 ? 2 : 3;
+         const uint16_t other = v == 2 ? kProtocolVersion : 2;
          FT_CHECK_OK(AppendSealedRecord(
              g, 0, RecordType::kHeartbeat, 0, enc,
              EncodeHeartbeat({.sender_time_ns = 5}, other), out));
        },
-       v == 3 ? "HEARTBEAT body of 24 bytes (must be 32 in protocol version 3)"
-              : "HEARTBEAT body of 32 bytes (must be 24 in protocol version "
-                "2)"},
+       v == 2 ? "HEARTBEAT body of 32 bytes (must be 24 in protocol version 2)"
+              : absl::StrCat("HEARTBEAT body of 24 bytes (must be 32 in "
+                             "protocol version ",
+                             v, ")")},
       {"hello after the handshake",
        [&](crypto::AesGcm&, std::vector<uint8_t>& out) {
          AppendPlainRecord(
@@ -300,7 +301,7 @@ TEST_P(SessionCodecTest, HeartbeatProgress) {
 }
 
 TEST(SessionCodecVersionTest, UnsupportedVersionsAreRefused) {
-  for (uint16_t v : {1, 4}) {
+  for (uint16_t v : {1, 5}) {
     absl::StatusOr<SessionEncoder> e =
         SessionEncoder::Create(TestKey(), true, v);
     EXPECT_TRUE(absl::IsInvalidArgument(e.status())) << e.status();
@@ -330,8 +331,7 @@ TEST(RecordNonceTest, CounterIsBigEndianAfterFourZeroBytes) {
 INSTANTIATE_TEST_SUITE_P(
     ModesAndVersions, SessionCodecTest,
     ::testing::Combine(::testing::Bool(),
-                       ::testing::Values(kProtocolVersion,
-                                         kOldestProtocolVersion)),
+                       ::testing::ValuesIn(SpokenProtocolVersions())),
     [](const ::testing::TestParamInfo<std::tuple<bool, uint16_t>>& p) {
       return absl::StrCat(std::get<0>(p.param) ? "Encrypted" : "Plaintext", "V",
                           std::get<1>(p.param));
