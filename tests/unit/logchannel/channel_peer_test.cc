@@ -24,6 +24,7 @@ namespace {
 using ::ft::logchannel::testing::ChannelPair;
 using ::ft::logchannel::testing::Eventually;
 using ::ft::logchannel::testing::ForEachRecord;
+using ::ft::logchannel::testing::In;
 using ::ft::logchannel::testing::InterceptTransport;
 using ::ft::logchannel::testing::kPipeBytes;
 using ::ft::logchannel::testing::OpenChannelPair;
@@ -34,9 +35,6 @@ using ::ft::logchannel::testing::RawPeer;
 using ::ft::logchannel::testing::TestThread;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-using ::testing::Not;
-
-absl::Time In(absl::Duration d) { return absl::Now() + d; }
 
 TEST(ChannelTest, WrongSecretFailsOpenOnBothSides) {
   auto [p, s] = OpenInProc([](ChannelOptions&, ChannelOptions& so) {

@@ -21,20 +21,14 @@ namespace {
 
 using ::ft::logchannel::testing::ChannelPair;
 using ::ft::logchannel::testing::Eventually;
-using ::ft::logchannel::testing::ForEachRecord;
-using ::ft::logchannel::testing::InterceptTransport;
-using ::ft::logchannel::testing::kPipeBytes;
+using ::ft::logchannel::testing::In;
 using ::ft::logchannel::testing::OpenChannelPair;
-using ::ft::logchannel::testing::OpenInProc;
 using ::ft::logchannel::testing::Options;
 using ::ft::logchannel::testing::Payload;
 using ::ft::logchannel::testing::RawPeer;
 using ::ft::logchannel::testing::TestThread;
-using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-absl::Time In(absl::Duration d) { return absl::Now() + d; }
 
 TEST(ChannelTest, ManyRecordsArriveInOrderAndAreAcknowledged) {
   std::vector<uint64_t> acks;

@@ -255,6 +255,9 @@ inline void ForEachRecord(
   }
 }
 
+// A deadline `d` from now.
+inline absl::Time In(absl::Duration d) { return absl::Now() + d; }
+
 inline std::vector<uint8_t> Payload(size_t n, uint32_t seed) {
   std::vector<uint8_t> p(n);
   for (size_t i = 0; i < n; ++i) p[i] = uint8_t((seed * 131 + i * 7) >> 1);

@@ -13,9 +13,8 @@
 namespace ft::logchannel {
 namespace {
 
+using ::ft::logchannel::testing::In;
 using ::testing::HasSubstr;
-
-absl::Time In(absl::Duration d) { return absl::Now() + d; }
 
 TEST(InProcTransportTest, BytesArriveInOrderThroughASmallBuffer) {
   auto a_b = MakeInProcPair({.capacity_bytes = 7, .name = "t"});

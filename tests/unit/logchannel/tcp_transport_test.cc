@@ -20,13 +20,12 @@
 namespace ft::logchannel {
 namespace {
 
+using ::ft::logchannel::testing::In;
 using ::ft::logchannel::testing::Options;
 using ::ft::logchannel::testing::Payload;
 using ::ft::logchannel::testing::RawPeer;
 using ::ft::logchannel::testing::TestThread;
 using ::testing::HasSubstr;
-
-absl::Time In(absl::Duration d) { return absl::Now() + d; }
 
 // Whether `address` (a literal) is configured on an interface here.
 bool IsLocalAddress(const std::string& address) {
