@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "tests/fuzz/device_rig.h"
 #include "tests/fuzz/device_state_fuzz_input.h"
+#include "tests/unit/vmm/device_state_test_util.h"
 #include "vmm/devices/cmos_rtc.h"
 #include "vmm/devices/irq_line.h"
 #include "vmm/devices/pic_8259.h"
@@ -54,7 +55,7 @@ struct Rig {
 };
 
 void Read(IoDevice& device, uint16_t port, uint64_t offset) {
-  fuzz::PortAccess(device, port, offset, /*is_write=*/false);
+  testing::PortAccess(device, port, offset, /*is_write=*/false);
 }
 
 void Exercise(Pic8259& pic) {

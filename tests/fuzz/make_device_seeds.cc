@@ -39,7 +39,7 @@ using fuzz::IdleTimers;
 using fuzz::NullLine;
 
 void Out(IoDevice& device, uint16_t port, uint64_t offset, uint8_t value) {
-  fuzz::PortAccess(device, port, offset, /*is_write=*/true, value);
+  testing::PortAccess(device, port, offset, /*is_write=*/true, value);
 }
 
 void Write(const std::string& dir, const std::string& name,

@@ -30,23 +30,13 @@ namespace ds = ::ft::schema::devices;
 using ::ft::vmm::snapshot::RestoreDevice;
 using ::ft::vmm::snapshot::SaveDevice;
 using ::ft::vmm::testing::Garbage;
+using ::ft::vmm::testing::PortAccess;
 using ::ft::vmm::testing::Rewrite;
 
 constexpr int64_t kSecond = 1'000'000'000;
 constexpr int64_t kMs = 1'000'000;
 // 2024-02-29 13:45:30.1 UTC.
 constexpr int64_t kLeapDay = 1'709'214'330 * kSecond + 100 * kMs;
-
-uint8_t Port(IoDevice& device, uint16_t port, uint64_t offset, bool write,
-             uint8_t value) {
-  std::array<uint8_t, 1> b{value};
-  device.Access(IoAccess{.space = IoSpace::kPio,
-                         .address = port,
-                         .offset = offset,
-                         .is_write = write,
-                         .data = b});
-  return b[0];
-}
 
 // `status` refuses the state and names `device` and `field`.
 void ExpectRefusal(const absl::Status& status, std::string_view device,
@@ -61,10 +51,10 @@ void ExpectRefusal(const absl::Status& status, std::string_view device,
 // --- Pic8259 ---
 
 void PicOut(Pic8259& pic, uint16_t port, uint8_t value) {
-  Port(pic, port, port & 1u, true, value);
+  PortAccess(pic, port, port & 1u, true, value);
 }
 uint8_t PicIn(Pic8259& pic, uint16_t port) {
-  return Port(pic, port, port & 1u, false, 0);
+  return PortAccess(pic, port, port & 1u, false, 0);
 }
 
 // Master initialised and busy; slave between ICW2 and ICW3.
@@ -207,12 +197,12 @@ TEST_F(Pic8259StateRejectTest, StatesTheChipsCannotBeIn) {
 
 struct RtcRig {
   uint8_t Get(uint8_t index) {
-    Port(rtc, 0x70, 0, true, index);
-    return Port(rtc, 0x71, 1, false, 0);
+    PortAccess(rtc, 0x70, 0, true, index);
+    return PortAccess(rtc, 0x71, 1, false, 0);
   }
   void Put(uint8_t index, uint8_t value) {
-    Port(rtc, 0x70, 0, true, index);
-    Port(rtc, 0x71, 1, true, value);
+    PortAccess(rtc, 0x70, 0, true, index);
+    PortAccess(rtc, 0x71, 1, true, value);
   }
   // As a replaying machine's logged clock reads equal the recording's.
   void AlignClock(RtcRig& other) { clock.Set(other.clock.UnixNanos()); }
@@ -228,7 +218,8 @@ std::vector<int> ContinueRtc(RtcRig& r) {
       seen.push_back(r.Get(index));
     }
   };
-  seen.push_back(Port(r.rtc, 0x71, 1, false, 0));  // the selected register
+  seen.push_back(
+      PortAccess(r.rtc, 0x71, 1, false, 0));  // the selected register
   time();
   for (uint8_t index : {0x01, 0x0a, 0x0b, 0x0e, 0x7f}) {
     seen.push_back(r.Get(index));
@@ -255,7 +246,7 @@ TEST(CmosRtcStateTest, SetModeContinuesIdentically) {
   a.Put(0x01, 0x11);  // alarm seconds
   a.Put(0x0e, 0xab);
   a.Put(0x7f, 0xcd);
-  Port(a.rtc, 0x70, 0, true, 0x80 | 0x0e);  // NMI masked, NVRAM selected
+  PortAccess(a.rtc, 0x70, 0, true, 0x80 | 0x0e);  // NMI masked, NVRAM selected
   a.clock.Advance(300 * kMs);
 
   RtcRig b;
@@ -363,12 +354,12 @@ constexpr uint64_t kData = 0, kIer = 1, kIir = 2, kFcr = 2, kLcr = 3, kMcr = 4,
 
 struct SerialRig {
   uint8_t In(uint64_t reg) {
-    return Port(uart, static_cast<uint16_t>(Serial16550::kCom1Port + reg), reg,
-                false, 0x5a);
+    return PortAccess(uart, static_cast<uint16_t>(Serial16550::kCom1Port + reg),
+                      reg, false, 0x5a);
   }
   void Out(uint64_t reg, uint8_t value) {
-    Port(uart, static_cast<uint16_t>(Serial16550::kCom1Port + reg), reg, true,
-         value);
+    PortAccess(uart, static_cast<uint16_t>(Serial16550::kCom1Port + reg), reg,
+               true, value);
   }
 
   std::vector<uint8_t> sent;

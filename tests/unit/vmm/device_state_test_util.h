@@ -1,21 +1,37 @@
-// For the device state tests: saved states edited behind the codec's back,
-// and malformed inputs, to make what a restoring device must refuse (a live
-// device cannot save them).
+// For the device state tests (and the device_state fuzz target and its
+// seeds): one-byte port accesses to drive a device, saved states edited
+// behind the codec's back, and malformed inputs, to make what a restoring
+// device must refuse (a live device cannot save them).
 #ifndef FTVM_TESTS_UNIT_VMM_DEVICE_STATE_TEST_UTIL_H_
 #define FTVM_TESTS_UNIT_VMM_DEVICE_STATE_TEST_UTIL_H_
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <span>
 #include <vector>
 
+#include "vmm/io/io_bus.h"
 #include "vmm/snapshot/device_codec.h"
 
 namespace ft::vmm::testing {
+
+// One byte at `port` (`offset` within the device's ports); returns what a
+// read gave (a write's value back).
+inline uint8_t PortAccess(IoDevice& device, uint16_t port, uint64_t offset,
+                          bool is_write, uint8_t value = 0) {
+  std::array<uint8_t, 1> b{value};
+  device.Access(IoAccess{.space = IoSpace::kPio,
+                         .address = port,
+                         .offset = offset,
+                         .is_write = is_write,
+                         .data = b});
+  return b[0];
+}
 
 // Decodes `bytes` as a Root message, applies `edit`, re-encodes.
 template <typename Root>
