@@ -24,6 +24,16 @@ std::string Replayer::Stats::ToString() const {
       digests);
 }
 
+void Replayer::Stats::Add(const Stats& later) {
+  positions = later.positions;
+  clock_reads += later.clock_reads;
+  events += later.events;
+  checkpoints += later.checkpoints;
+  checkpoint_pages += later.checkpoint_pages;
+  outputs += later.outputs;
+  digests += later.digests;
+}
+
 std::string Divergence::ToString() const {
   return absl::StrFormat("divergence at %s: %s", at.ToString(), what);
 }

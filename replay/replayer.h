@@ -64,6 +64,10 @@ class Replayer : public vmm::ExecutionHooks {
     // "replayed N positions: N clock reads, ... checked", as ftlog replay
     // and ftvm secondary print it.
     std::string ToString() const;
+    // Adds the counts of a later stretch of the same log (replayed on a
+    // fresh machine from a full checkpoint); positions become the later
+    // stretch's, where the replay now is.
+    void Add(const Stats& later);
   };
 
   explicit Replayer(LogReader reader,

@@ -199,21 +199,6 @@ absl::StatusOr<vmm::MachineResult> FtSecondary::Replay(
   return machine->Run();
 }
 
-namespace {
-
-void Accumulate(replay::Replayer::Stats& all,
-                const replay::Replayer::Stats& run) {
-  all.positions = run.positions;
-  all.clock_reads += run.clock_reads;
-  all.events += run.events;
-  all.checkpoints += run.checkpoints;
-  all.checkpoint_pages += run.checkpoint_pages;
-  all.outputs += run.outputs;
-  all.digests += run.digests;
-}
-
-}  // namespace
-
 absl::StatusOr<replay::LogEntry> FtSecondary::Resync(
     const replay::Divergence& divergence, replay::Replayer::Rest& rest) {
   const std::string what = divergence.ToString();
@@ -279,7 +264,7 @@ absl::StatusOr<SecondaryResult> FtSecondary::Run(const vmm::KvmSystem& kvm) {
     absl::StatusOr<vmm::MachineResult> replayed = Replay(kvm, replayer);
     SetReplayer(nullptr);
     FT_ASSIGN_OR_RETURN(ran, std::move(replayed));
-    Accumulate(result.replay, replayer.stats());
+    result.replay.Add(replayer.stats());
     result.completed = replayer.completed();
     result.final_digest = replayer.replayed_digest();
     const std::optional<replay::Divergence> divergence = replayer.divergence();

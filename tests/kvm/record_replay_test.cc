@@ -1,16 +1,20 @@
 // Record a workload through replay::Recorder, then replay it offline from
 // the log alone through replay::Replayer: the replay must reach the end with
 // no divergence, the same final state digest (registers and all of guest
-// memory) and the same serial output.
+// memory) and the same serial output. A log with full checkpoints in it
+// (what an FT pair's resync leaves) replays through `ftlog replay`, a fresh
+// machine per stretch, and its counts cover every stretch.
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
 #include "ftguest/reference.h"
 #include "gtest/gtest.h"
 #include "replay/log_file.h"
@@ -18,6 +22,7 @@
 #include "replay/replayer.h"
 #include "replay/run_config.h"
 #include "tests/kvm/kvm_test_env.h"
+#include "tests/support/subprocess.h"
 #include "vmm/machine.h"
 
 namespace ft::replay {
@@ -70,7 +75,20 @@ class RecordReplayTest : public testing::KvmTest {
     auto m = vmm::Machine::Create(*kvm_, opts);
     EXPECT_TRUE(m.ok()) << m.status();
     if (!m.ok()) return "";
+    // Full checkpoints asked for while the guest runs, as an FT primary
+    // does for a resync.
+    absl::Notification ran;
+    std::thread asker;
+    if (full_checkpoint_every_ > absl::ZeroDuration()) {
+      asker = std::thread([&ran, this, r = recorder->get()] {
+        while (!ran.WaitForNotificationWithTimeout(full_checkpoint_every_)) {
+          r->RequestFullCheckpoint();
+        }
+      });
+    }
     auto r = (*m)->Run();
+    ran.Notify();
+    if (asker.joinable()) asker.join();
     EXPECT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->reason, vmm::MachineResult::Reason::kPowerOff) << r->detail;
     EXPECT_TRUE((*recorder)->status().ok()) << (*recorder)->status();
@@ -134,6 +152,7 @@ class RecordReplayTest : public testing::KvmTest {
 
   std::string dir_, log_;
   Recorder::Stats record_stats_;
+  absl::Duration full_checkpoint_every_ = absl::ZeroDuration();
 };
 
 TEST_F(RecordReplayTest, Hello) { RecordThenReplay("workload=hello"); }
@@ -184,6 +203,49 @@ TEST_F(RecordReplayTest, DiskWithMicroCheckpoints) {
       static_cast<unsigned long long>(replayer->stats().events),
       static_cast<unsigned long long>(replayer->stats().checkpoints),
       static_cast<unsigned long long>(replayer->stats().checkpoint_pages));
+}
+
+// The counts `ftlog replay` prints: "... N events, N micro-checkpoints (N
+// pages), N outputs and N state digests checked".
+uint64_t Count(const std::string& out, const std::string& what) {
+  const size_t at = out.find(" " + what);
+  if (at == std::string::npos) return 0;
+  const size_t start = out.rfind(' ', at - 1) + 1;
+  return std::stoull(out.substr(start, at - start));
+}
+
+// A full checkpoint ends a stretch of the log: `ftlog replay` goes on from it
+// on a fresh machine, as the FT secondary does after a resync, reaches the
+// recorded end with the recorded digest, and counts all the stretches, not
+// just the last.
+TEST_F(RecordReplayTest, FtlogReplaysThroughFullCheckpointsAndCountsThemAll) {
+  const std::string image = dir_ + "/disk.img";
+  std::filesystem::resize_file((std::ofstream(image).close(), image),
+                               8ull << 20);
+  full_checkpoint_every_ = absl::Milliseconds(250);
+  const std::string recorded = Record(
+      "workload=disk mib=4 rate=400 seconds=1 flush=8", {{.path = image}});
+  ASSERT_NE(recorded.find("status=ok"), std::string::npos) << recorded;
+  ASSERT_GE(record_stats_.full_checkpoints, 2u);
+  std::filesystem::remove(image);
+  auto r = testing::RunSubprocess(
+      {.argv = {testing::PathFromEnv("FTLOG_BIN"), "replay", log_},
+       .timeout = absl::Minutes(3)});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->out << r->err;
+  EXPECT_NE(r->out.find(absl::StrFormat("restarted from %u full checkpoints",
+                                        record_stats_.full_checkpoints)),
+            std::string::npos)
+      << r->out;
+  EXPECT_NE(r->out.find("divergences: 0"), std::string::npos) << r->out;
+  EXPECT_NE(r->out.find("(as recorded)"), std::string::npos) << r->out;
+  EXPECT_EQ(Count(r->out, "events"), record_stats_.events) << r->out;
+  EXPECT_EQ(Count(r->out, "micro-checkpoints"), record_stats_.checkpoints)
+      << r->out;
+  EXPECT_GT(record_stats_.outputs, 0u);
+  EXPECT_EQ(Count(r->out, "outputs"), record_stats_.outputs) << r->out;
+  EXPECT_EQ(Count(r->out, "state"), record_stats_.digests) << r->out;
+  EXPECT_FALSE(std::filesystem::exists(image)) << "the replay wrote a disk";
 }
 
 }  // namespace

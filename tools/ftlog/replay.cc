@@ -99,6 +99,7 @@ int RunReplay(const std::vector<std::string>& args) {
   std::optional<replay::Replayer> replayer;
   replayer.emplace(std::move(*reader));
   absl::StatusOr<vmm::MachineResult> result;
+  replay::Replayer::Stats total;  // over every stretch
   int restarts = 0;
   while (true) {
     opts->hooks = &*replayer;
@@ -109,6 +110,7 @@ int RunReplay(const std::vector<std::string>& args) {
       return kExitNoKvm;
     }
     result = (*machine)->Run();
+    total.Add(replayer->stats());
     if (!result.ok() || !replayer->full_checkpoint_next()) break;
     replay::Replayer::Rest rest = std::move(*replayer).TakeRest();
     replayer.emplace(std::move(rest.reader), std::move(rest.next));
@@ -117,8 +119,7 @@ int RunReplay(const std::vector<std::string>& args) {
   if (restarts > 0) {
     std::printf("restarted from %d full checkpoints (resyncs)\n", restarts);
   }
-  const replay::Replayer::Stats s = replayer->stats();
-  std::printf("%s\n", s.ToString().c_str());
+  std::printf("%s\n", total.ToString().c_str());
   if (!result.ok()) {
     std::fprintf(stderr, "ftlog replay: %s\n",
                  std::string(result.status().message()).c_str());
