@@ -478,7 +478,7 @@ void Channel::ReaderLoop() {
   const std::string peer =
       absl::StrCat("the peer (", transport_->Describe(), ")");
   // Decodes what is buffered; false once the channel ended.
-  auto drain = [&]() {
+  auto decode = [&]() {
     while (true) {
       absl::StatusOr<std::optional<SessionMessage>> m = decoder_.Next();
       if (!m.ok()) {
@@ -497,6 +497,15 @@ void Channel::ReaderLoop() {
     AckReceived();
     WriteInlineIfIdle();
     return true;
+  };
+  // Then what arrived goes to Receive, even if a later record ended the
+  // channel: those before it were whole and authenticated.
+  auto drain = [&]() {
+    const bool more = decode();
+    absl::MutexLock lock(&mu_);
+    for (DataMessage& d : arrived_) received_.push_back(std::move(d));
+    arrived_.clear();
+    return more;
   };
   // The handshake may have left whole records in the decoder: they come
   // before anything read from now on.
@@ -580,7 +589,7 @@ bool Channel::HandleData(DataMessage data) {
   unacked_in_bytes_ += size;
   last_received_ = data.sequence;
   received_bytes_ += size;
-  received_.push_back(std::move(data));
+  arrived_.push_back(std::move(data));
   ++stats_.data_records_received;
   metrics_.data_records_received->Increment();
   metrics_.data_bytes_received->Add(static_cast<double>(size));

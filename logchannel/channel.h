@@ -283,6 +283,10 @@ class Channel {
   uint64_t unacked_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // unsent + in flight
   // Receiving side.
   std::deque<DataMessage> received_ ABSL_GUARDED_BY(mu_);
+  // DATA of the reader's current read, counted but not yet in received_:
+  // handed over after its ACK is written, so that the acknowledgement the
+  // peer's outputs wait for does not also wait for Receive's wake-up.
+  std::vector<DataMessage> arrived_ ABSL_GUARDED_BY(mu_);
   std::deque<Unacked> unacked_in_ ABSL_GUARDED_BY(mu_);
   uint64_t unacked_in_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   SequenceNumber last_delivered_ ABSL_GUARDED_BY(mu_);
