@@ -10,6 +10,9 @@
 //   channel_throughput --listen ADDR:PORT --secret-file F [--plaintext]
 //   channel_throughput --connect ADDR:PORT --local ADDR --secret-file F
 //                      [--plaintext] [--seconds N] [--record-bytes B]
+//                      [--one-at-a-time]
+// and, for the bare TCP baseline of --one-at-a-time, both sides with
+// --bare-tcp and no secret (bench/round_trips.h).
 //
 // The sender prints one line of key=value fields, e.g.
 //   channel_throughput: mode=encrypted record_bytes=65536 records=... bytes=...
@@ -17,6 +20,7 @@
 // where seconds runs from the first Send to the acknowledgement of the last
 // record.
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -35,6 +39,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/round_trips.h"
 #include "common/metrics.h"
 #include "logchannel/channel.h"
 #include "logchannel/record.h"
@@ -70,6 +75,16 @@ constexpr char kEpilog[] =
     "trip is the channel's own (ftvm_logchannel_ack_rtt_seconds: from writing\n"
     "a record to the ACK covering it); under this saturating load it is\n"
     "mostly queueing. Percentiles are interpolated within its buckets.\n"
+    "\n"
+    "Latency: with --one-at-a-time the sender waits for each record's\n"
+    "acknowledgement before the next, and the line ends with the measured\n"
+    "round trips (Send to the acknowledgement's arrival at the channel's\n"
+    "reader, where ftvm primary releases held outputs; exact percentiles):\n"
+    "  round_trips=N rtt_mean_ms=M rtt_p50_ms=M rtt_p99_ms=M\n"
+    "With --bare-tcp on both sides there is no channel: the same records go\n"
+    "over bare TCP between the same addresses, each answered with 8 bytes,\n"
+    "and the sender prints mode=bare-tcp with the same round-trip fields;\n"
+    "the ratio of the two is what the channel adds to an output's hold.\n"
     "\n"
     "Both sides need the same secret file (as `ftvm primary "
     "--ft-secret-file`:\n"
@@ -172,6 +187,8 @@ struct Config {
   logchannel::Security security = logchannel::Security::kEncrypted;
   double seconds = 5;
   uint64_t record_bytes = 64 << 10;
+  bool one_at_a_time = false;
+  bool bare_tcp = false;
   absl::Duration accept_timeout = absl::Minutes(1);
 };
 
@@ -201,6 +218,14 @@ int RunReceiver(const Config& c) {
   absl::StatusOr<std::unique_ptr<logchannel::Transport>> transport =
       (*listener)->Accept(absl::Now() + c.accept_timeout);
   if (!transport.ok()) return Fail("accept", transport.status());
+  if (c.bare_tcp) {
+    absl::StatusOr<uint64_t> records =
+        BareTcpAnswer(**transport, logchannel::kMaxDataBytes, kIdleTimeout);
+    if (!records.ok()) return Fail("answering", records.status());
+    std::printf("%s: received mode=bare-tcp records=%llu\n", kName,
+                static_cast<unsigned long long>(*records));
+    return 0;
+  }
   metrics::Registry registry;
   absl::StatusOr<std::unique_ptr<logchannel::Channel>> channel =
       logchannel::Channel::Open(
@@ -245,11 +270,28 @@ int RunSender(const Config& c) {
                                          .remote_port = c.at.port},
                                         absl::Now() + absl::Seconds(10));
   if (!transport.ok()) return Fail("connect", transport.status());
+  if (c.bare_tcp) {
+    absl::StatusOr<RoundTrips> trips =
+        BareTcpSend(**transport, c.record_bytes, absl::Seconds(c.seconds));
+    if (!trips.ok()) return Fail("bare TCP round trips", trips.status());
+    std::printf("%s: mode=bare-tcp record_bytes=%llu%s\n", kName,
+                static_cast<unsigned long long>(c.record_bytes),
+                trips->Fields().c_str());
+    return 0;
+  }
   metrics::Registry registry;
+  logchannel::ChannelOptions options =
+      ChannelOptionsFor(c, logchannel::Role::kPrimary, &registry);
+  // When the ACK reached the reader thread, where ftvm primary releases held
+  // outputs: a round trip that ends here leaves out this thread's wake-up
+  // from WaitAcked, which an output's hold does not have either.
+  std::atomic<int64_t> acked_at_ns{0};
+  options.on_ack = [&acked_at_ns](logchannel::SequenceNumber) {
+    acked_at_ns.store(SteadyClock::now().time_since_epoch().count(),
+                      std::memory_order_release);
+  };
   absl::StatusOr<std::unique_ptr<logchannel::Channel>> opened =
-      logchannel::Channel::Open(
-          std::move(*transport),
-          ChannelOptionsFor(c, logchannel::Role::kPrimary, &registry));
+      logchannel::Channel::Open(std::move(*transport), std::move(options));
   if (!opened.ok()) return Fail("handshake", opened.status());
   logchannel::Channel& channel = **opened;
 
@@ -260,6 +302,7 @@ int RunSender(const Config& c) {
   for (uint8_t& b : payload) b = static_cast<uint8_t>(random());
 
   uint64_t records = 0;
+  RoundTrips trips;  // with --one-at-a-time
   logchannel::SequenceNumber last_sent;
   const SteadyClock::time_point start = SteadyClock::now();
   const SteadyClock::time_point stop =
@@ -271,6 +314,15 @@ int RunSender(const Config& c) {
     if (!seq.ok()) return Fail("sending", seq.status());
     last_sent = *seq;
     ++records;
+    if (c.one_at_a_time) {
+      if (absl::Status s = channel.WaitAcked(*seq, absl::Now() + kDrainTimeout);
+          !s.ok()) {
+        return Fail("waiting for an acknowledgement", s);
+      }
+      trips.seconds.push_back(SecondsBetween(
+          sent, SteadyClock::time_point(SteadyClock::duration(
+                    acked_at_ns.load(std::memory_order_acquire)))));
+    }
     sent = SteadyClock::now();
   }
   if (absl::Status s =
@@ -288,14 +340,15 @@ int RunSender(const Config& c) {
   std::printf(
       "%s: mode=%s record_bytes=%llu records=%llu bytes=%llu seconds=%.3f "
       "mbit_per_s=%.1f send_seconds=%.3f ack_rtt_mean_ms=%.3f "
-      "ack_rtt_p50_ms=%.3f ack_rtt_p99_ms=%.3f backpressure_stalls=%llu\n",
+      "ack_rtt_p50_ms=%.3f ack_rtt_p99_ms=%.3f backpressure_stalls=%llu%s\n",
       kName, ModeName(c.security),
       static_cast<unsigned long long>(c.record_bytes),
       static_cast<unsigned long long>(records),
       static_cast<unsigned long long>(bytes), seconds, Mbit(bytes, seconds),
       SecondsBetween(start, sent), rtt ? rtt->mean_s * 1e3 : NAN,
       rtt ? rtt->p50_s * 1e3 : NAN, rtt ? rtt->p99_s * 1e3 : NAN,
-      static_cast<unsigned long long>(stats.backpressure_stalls));
+      static_cast<unsigned long long>(stats.backpressure_stalls),
+      c.one_at_a_time ? trips.Fields().c_str() : "");
   return 0;
 }
 
@@ -326,6 +379,16 @@ int Main(const std::vector<std::string>& args) {
   parser.AddSize("record-bytes",
                  "With --connect: the payload of each DATA record.",
                  &c.record_bytes);
+  parser.AddBool("one-at-a-time",
+                 "With --connect: wait for each record's acknowledgement "
+                 "before sending the next (the channel's round trip without "
+                 "load, as an output's hold sees it on an idle link).",
+                 &c.one_at_a_time);
+  parser.AddBool("bare-tcp",
+                 "Both sides: no log channel, bare TCP between the same "
+                 "addresses, each record answered with 8 bytes, one at a "
+                 "time: the baseline for --one-at-a-time. No secret.",
+                 &c.bare_tcp);
   parser.AddString("accept-timeout", "DURATION",
                    "With --listen: how long to wait for the sender.",
                    &accept_timeout);
@@ -369,6 +432,7 @@ int Main(const std::vector<std::string>& args) {
                    "' is not a positive duration (e.g. 30s)");
     }
   }
+  if (c.bare_tcp) return sender ? RunSender(c) : RunReceiver(c);
   absl::StatusOr<std::string> secret = ft.ReadSecret();
   if (!secret.ok()) return cli::UsageError(kName, secret.status());
   c.secret = *secret;

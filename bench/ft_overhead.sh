@@ -29,7 +29,10 @@
 #     FT vs plain. This machine has 2 cores for all three; on separate
 #     hosts the secondary's share would not slow the primary;
 #   - the Output Rule's cost per output: the mean hold of a packet or disk
-#     write, from the primary's statistics.
+#     write, from the primary's statistics; and the round trip that bounds
+#     it from below, on an idle link: the channel's (4 KiB records sent one
+#     at a time, each waiting for its ACK) against bare TCP's between the
+#     same addresses (bench/channel_throughput --bare-tcp).
 # Every FT run must end with the secondary at the primary's final state
 # digest and zero divergences; a run that does not measures nothing.
 #
@@ -276,10 +279,31 @@ channel_run() {
     record "$field.$mode" "$(sed -n "s/.* $field=\([0-9.]*\).*/\1/p" <<<"$line")"
   done
 }
+# round_trip_run MODE (bare-tcp, encrypted): one 3 s run of records sent one
+# at a time, each waited for (bare TCP: an 8-byte answer; the channel: its
+# ACK), host 1 -> host 2; records the round trip's p50 and p99. 4 KiB records,
+# about a redis run's mean log send.
+round_trip_run() {
+  local mode=$1 opts=() rcv line field
+  if [ "$mode" = bare-tcp ]; then opts=(--bare-tcp); else opts=(--secret-file "$dir/secret"); fi
+  ns h2 "$channel_throughput" --listen "$h2_ft:7402" "${opts[@]}" >"$dir/rtr.out" 2>"$dir/rtr.err" &
+  rcv=$!; pids="$pids $rcv"
+  for _ in $(seq 100); do grep -q "listening on" "$dir/rtr.err" 2>/dev/null && break; sleep 0.1; done
+  [ "$mode" = bare-tcp ] || opts+=(--one-at-a-time)
+  line=$(ns h1 "$channel_throughput" --connect "$h2_ft:7402" --local "$h1_ft" "${opts[@]}" \
+    --seconds 3 --record-bytes 4096 2>"$dir/rts.err" | grep "^channel_throughput: mode=$mode ")
+  [ -n "$line" ] || die "round trips ($mode) failed: $(cat "$dir/rts.err")"
+  wait_exit "$rcv" 120 || die "round-trip receiver ($mode) exited with $?: $(cat "$dir/rtr.err")"
+  for field in rtt_p50_ms rtt_p99_ms; do
+    record "$field.$mode" "$(sed -n "s/.* $field=\([0-9.]*\).*/\1/p" <<<"$line")"
+  done
+}
 for _ in $(seq "$reps"); do
   [ "$have_iperf3" -eq 1 ] && iperf3_run
   channel_run encrypted
   channel_run plaintext
+  round_trip_run bare-tcp
+  round_trip_run encrypted
 done
 enc=$(get mbit_per_s.encrypted) plain=$(get mbit_per_s.plaintext)
 if [ "$have_iperf3" -eq 1 ]; then
@@ -294,3 +318,8 @@ if [ "$have_iperf3" -eq 1 ]; then
   echo "channel/iperf3: encrypted $(ratio "$enc" "$tcp"), plaintext $(ratio "$plain" "$tcp")"
 fi
 echo "channel encrypted/plaintext: $(ratio "$enc" "$plain")"
+echo
+echo "round trip on an idle link, 4 KiB records one at a time (an output's hold without load)"
+printf "bare TCP p50 %s ms, p99 %s ms; log channel (encrypted) p50 %s ms, p99 %s ms; channel/bare TCP p50 %s\n" \
+  "$(get rtt_p50_ms.bare-tcp)" "$(get rtt_p99_ms.bare-tcp)" "$(get rtt_p50_ms.encrypted)" \
+  "$(get rtt_p99_ms.encrypted)" "$(ratio "$(get rtt_p50_ms.encrypted)" "$(get rtt_p50_ms.bare-tcp)")"
