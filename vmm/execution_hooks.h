@@ -111,7 +111,7 @@ class ExecutionContext {
   virtual absl::StatusOr<DevicesSnapshot> SaveDevices() = 0;
   // Replaces every device model's state; the names must be this machine's,
   // in its order. The states come from a peer: each device checks its own.
-  // On error the machine is in no state to run on.
+  // All or nothing: on error every device keeps the state it had.
   virtual absl::Status RestoreDevices(const DevicesSnapshot& snapshot) = 0;
   // Moves the run to `position` (a replay that starts from a full
   // checkpoint continues the recorded run's count).

@@ -193,6 +193,10 @@ class Machine : public VcpuExitHandler, private ExecutionContext {
   // Full checkpoints (machine_snapshot.cc).
   absl::StatusOr<DevicesSnapshot> SaveDevices() override;
   absl::Status RestoreDevices(const DevicesSnapshot& snapshot) override;
+  // Restores the first `up_to` devices of `snapshot` (already checked to be
+  // this machine's list) in order; `done` is how many were.
+  absl::Status RestoreEach(const DevicesSnapshot& snapshot, size_t& done,
+                           size_t up_to = SIZE_MAX);
   void SetPosition(uint64_t position) override {
     position_ = position;
     at_position_ = true;
