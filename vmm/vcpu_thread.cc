@@ -1,9 +1,11 @@
 #include "vmm/vcpu_thread.h"
 
+#include <pthread.h>
 #include <signal.h>
 
 #include <mutex>
 
+#include "absl/strings/str_cat.h"
 #include "common/check.h"
 #include "common/log.h"
 
@@ -136,6 +138,9 @@ VcpuThread::Stats VcpuThread::stats() const {
 
 void VcpuThread::Loop() {
   tls_vcpu = vcpu_.get();
+  // For top -H, perf and ps: which thread runs the guest.
+  pthread_setname_np(pthread_self(),
+                     absl::StrCat("ftvm-vcpu", vcpu_->index()).c_str());
   absl::Status status;
   Stats stats;
   // The guest is halted: it must not be entered again until woken, even if

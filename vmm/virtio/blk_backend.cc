@@ -1,5 +1,7 @@
 #include "vmm/virtio/blk_backend.h"
 
+#include <pthread.h>
+
 #include <cstring>
 #include <utility>
 
@@ -57,6 +59,7 @@ void FileBlockBackend::Submit(BlockRequest request) {
 }
 
 void FileBlockBackend::Run() {
+  pthread_setname_np(pthread_self(), "ftvm-disk");
   for (;;) {
     BlockRequest request;
     AsyncEventPoster poster;
