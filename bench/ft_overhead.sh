@@ -7,6 +7,10 @@
 #   - redis-benchmark (-c 50, SET/GET/INCR): requests/s and p50/p99 latency,
 #     FT (encrypted channel) vs plain, and FT plaintext vs FT encrypted (the
 #     cost of encryption);
+#   - FT with the secondary's replay at nice 10 (ftvm secondary
+#     --replay-nice 10): on these two shared cores the primary's guest and
+#     the client run first and the replay catches up in idle time, its
+#     channel still acknowledging at once;
 #   - the same with host 2 as a secondary whose replay runs elsewhere: an
 #     ack-only receiver (bench/channel_throughput --listen, which
 #     acknowledges on arrival as ftvm secondary does) instead of the
@@ -84,7 +88,8 @@ new_secret "$dir/secret"
 net_up
 
 # start_vm MODE CMDLINE: boots the guest plainly (plain), as an FT pair
-# (ft, ftplain), or FT with an ack-only host 2 (ftack); sets vm= and sec=.
+# (ft, ftplain, ftnice: the replay at nice 10), or FT with an ack-only host 2
+# (ftack); sets vm= and sec=.
 start_vm() {
   local mode=$1 cmdline=$2 ftopts=()
   truncate -s 0 "$dir/disk.img"; truncate -s 64M "$dir/disk.img"
@@ -96,8 +101,10 @@ start_vm() {
     wait_for_text "$dir/sec.err" "listening on" || die "the ack-only receiver did not start: $(cat "$dir/sec.err")"
   elif [ "$mode" != plain ]; then
     [ "$mode" = ftplain ] && ftopts=(--ft-plaintext)
+    local secopts=()
+    [ "$mode" = ftnice ] && secopts=(--replay-nice 10)
     ns h2 "$ftvm" secondary --listen "$h2_ft:7400" --ft-secret-file "$dir/secret" \
-      "${ftopts[@]}" >"$dir/sec.out" 2>"$dir/sec.err" &
+      "${ftopts[@]}" "${secopts[@]}" >"$dir/sec.out" 2>"$dir/sec.err" &
     sec=$!; pids="$pids $sec"
     wait_for_text "$dir/sec.err" "waiting for the primary" || die "the secondary did not start: $(cat "$dir/sec.err")"
   fi
@@ -138,12 +145,12 @@ finish_vm() {
 
 echo "ft_overhead: $reps interleaved runs per configuration, $requests requests per redis test"
 for i in $(seq "$reps"); do
-  for mode in plain ft ftplain ftack; do
+  for mode in plain ft ftplain ftnice ftack; do
     start_vm "$mode" "workload=redis ip=$vm_ip/24"
     wait_for_pong "$vm" || die "redis on the guest never answered ($mode): $(tail -5 "$dir/vm.out")"
     vm_pid=$(ftvm_pid vm) sec_pid=""
     [ "$mode" = ftack ] && sec_pid=$(receiver_pid)
-    [ "$mode" = ft ] || [ "$mode" = ftplain ] && sec_pid=$(ftvm_pid secondary)
+    case "$mode" in ft | ftplain | ftnice) sec_pid=$(ftvm_pid secondary) ;; esac
     [ -n "$vm_pid" ] && { [ "$mode" = plain ] || [ -n "$sec_pid" ]; } || die "cannot find the processes to account ($mode)"
     vm_cpu0=$(cpu_of "$vm_pid") sec_cpu0=0
     [ -n "$sec_pid" ] && sec_cpu0=$(cpu_of "$sec_pid")
@@ -193,19 +200,21 @@ vs_plain() {
 vs_plain ft "FT (encrypted channel)"
 echo "(target: at least 0.95 of plain throughput; VMware reported 0.94-0.99)"
 echo
+vs_plain ftnice "FT, the secondary's replay at nice 10 (--replay-nice 10)"
+echo
 vs_plain ftack "FT with an ack-only host 2 (the replay on a host of its own)"
 echo
 echo "where the CPU goes, CPU seconds per 1000 requests (2 cores for all of it here)"
 printf "%-8s %9s %9s %9s %9s\n" mode primary secondary client total
-for mode in plain ft ftack; do
+for mode in plain ft ftnice ftack; do
   sec=$( [ "$mode" = plain ] && echo 0 || get cpu.sec.$mode )
   printf "%-8s %9.3f %9.3f %9.3f %9.3f\n" "$mode" "$(get cpu.vm.$mode)" "$sec" "$(get cpu.client.$mode)" \
     "$(awk -v a="$(get cpu.vm.$mode)" -v b="$sec" -v c="$(get cpu.client.$mode)" 'BEGIN { print a + b + c }')"
 done
 echo "primary's own CPU per request, FT/plain: $(ratio "$(get cpu.vm.ft)" "$(get cpu.vm.plain)")"
 echo "primary's own CPU per request, FT with an ack-only host 2/plain: $(ratio "$(get cpu.vm.ftack)" "$(get cpu.vm.plain)")"
-printf "mean output hold (redis): FT %.0f us, FT with an ack-only host 2 %.0f us\n" \
-  "$(get hold_us.redis.ft)" "$(get hold_us.redis.ftack)"
+printf "mean output hold (redis): FT %.0f us, replay at nice 10 %.0f us, FT with an ack-only host 2 %.0f us\n" \
+  "$(get hold_us.redis.ft)" "$(get hold_us.redis.ftnice)" "$(get hold_us.redis.ftack)"
 echo
 echo "the cost of encryption: FT plaintext channel vs FT encrypted"
 for t in SET GET INCR; do

@@ -1,5 +1,7 @@
 // The ftvm binary as a user runs it: options, help, exit codes, and the
 // guest's serial output on standard output.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -50,8 +52,8 @@ TEST(FtvmCliTest, PrimaryAndSecondaryHelpExplainEveryOption) {
   for (const char* opt :
        {"--listen ADDR:PORT", "--ft-secret-file FILE", "--ft-interface IFNAME",
         "--ft-plaintext", "--accept-timeout DURATION", "--metrics-file FILE",
-        "--kernel FILE", "--console", "--kvm PATH", "--log-level LEVEL",
-        "mode 600", "Exit status"}) {
+        "--kernel FILE", "--console", "--replay-nice N", "--kvm PATH",
+        "--log-level LEVEL", "mode 600", "Exit status"}) {
     EXPECT_THAT(secondary.out, HasSubstr(opt));
   }
 }
@@ -71,6 +73,18 @@ TEST(FtvmCliTest, FtUsageErrorsNameTheOption) {
   auto level = Ftvm({"secondary", "--log-level", "loud"});
   EXPECT_EQ(level.exit_code, 2);
   EXPECT_THAT(level.err, HasSubstr("ftvm secondary: --log-level:"));
+  const std::string secret = ::testing::TempDir() + "/ftvm_cli_test_secret";
+  std::ofstream(secret) << "0123456789abcdef0123456789abcdef\n";
+  ASSERT_EQ(::chmod(secret.c_str(), 0600), 0);
+  for (const char* bad : {"20", "-1", "low"}) {
+    auto nice = Ftvm({"secondary", "--listen", "198.19.0.12:7400",
+                      "--ft-secret-file", secret, "--replay-nice", bad});
+    EXPECT_EQ(nice.exit_code, 2) << bad;
+    EXPECT_THAT(nice.err,
+                HasSubstr(std::string("ftvm secondary: --replay-nice: '") +
+                          bad + "' is not a nice value from 0 to 19"));
+  }
+  std::remove(secret.c_str());
 }
 
 TEST(FtvmCliTest, NoCommandIsAUsageError) {

@@ -40,7 +40,7 @@ else
 fi
 
 ns h2 "$ftvm" secondary --listen "$h2_ft:7400" \
-  --ft-secret-file "$dir/secret" --metrics-file "$dir/sec.prom" \
+  --ft-secret-file "$dir/secret" --metrics-file "$dir/sec.prom" --replay-nice 10 \
   >"$dir/sec.out" 2>"$dir/sec.err" &
 sec=$!
 wait_for_text "$dir/sec.err" "waiting for the primary"
@@ -54,6 +54,25 @@ wait_for_pong "$vm"
 expect "PING through the primary" PONG ns cl redis-cli -h $vm_ip PING
 grep -q "FT: protected" "$dir/vm.log" && ok "the primary is protected" ||
   bad "the primary did not report protection"
+
+# --replay-nice: the replay's vCPU runs at nice 10, the channel's reader,
+# which acknowledges the log, at the process's own 0.
+thread_nice() {  # thread_nice PID NAME: the nice value of PID's thread NAME
+  local t
+  for t in /proc/"$1"/task/*; do
+    [ "$(cat "$t/comm" 2>/dev/null)" = "$2" ] && sed 's/.*) //' "$t/stat" | awk '{ print $17 }'
+  done | head -1
+}
+secpid=""
+for pid in $(pgrep -x ftvm); do
+  grep -qa -- "$dir/sec.prom" "/proc/$pid/cmdline" 2>/dev/null && secpid=$pid
+done
+vcpu_nice=$(thread_nice "$secpid" ftvm-vcpu0) reader_nice=$(thread_nice "$secpid" lcr-secondary)
+if [ "$vcpu_nice" = 10 ] && [ "$reader_nice" = 0 ]; then
+  ok "--replay-nice 10: the replay's vCPU at nice 10, the acknowledging reader at 0"
+else
+  bad "--replay-nice 10: vCPU nice '$vcpu_nice', reader nice '$reader_nice' (secondary pid '$secpid')"
+fi
 
 # redis-benchmark: every request answered (its CSV has one line per test).
 ns cl redis-benchmark -h $vm_ip -c 20 -n 5000 -t set,get,incr -q --csv \

@@ -1,9 +1,15 @@
 #include "tools/ftvm/secondary_command.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 
 #include <cstdio>
+#include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "common/log.h"
 #include "logchannel/tcp_transport.h"
@@ -59,6 +65,7 @@ int RunSecondary(const std::vector<std::string>& args) {
   ProcessOptions process;
   std::string accept_timeout = "5m";
   uint64_t max_resyncs = 3;
+  std::string replay_nice_text = "0";
   bool console = false;
   cli::ArgParser parser(
       "ftvm secondary --listen ADDR:PORT --ft-secret-file FILE [options]",
@@ -86,6 +93,14 @@ int RunSecondary(const std::vector<std::string>& args) {
                    "divergences) in the Prometheus text format to FILE every "
                    "second and at exit.",
                    &metrics_file);
+  parser.AddString("replay-nice", "N",
+                   "Run the replay (the machine's threads) at nice value N, "
+                   "0 to 19. The log channel keeps acknowledging at "
+                   "the process's own priority, so outputs do not wait longer; "
+                   "on a host shared with primaries, their guests run first "
+                   "and the replay catches up when the CPU is free. Its lag "
+                   "stays bounded: past the receive window the primary waits.",
+                   &replay_nice_text);
   parser.AddBool("console",
                  "Copy the replayed guest's serial output to standard "
                  "output.",
@@ -107,6 +122,12 @@ int RunSecondary(const std::vector<std::string>& args) {
   }
   absl::StatusOr<std::string> secret = ft.ReadSecret();
   if (!secret.ok()) return cli::UsageError(kCommand, secret.status());
+  int replay_nice = 0;
+  if (!absl::SimpleAtoi(replay_nice_text, &replay_nice) || replay_nice < 0 ||
+      replay_nice > 19) {
+    return cli::UsageError(kCommand, "--replay-nice: '" + replay_nice_text +
+                                         "' is not a nice value from 0 to 19");
+  }
   absl::Duration wait;
   if (!absl::ParseDuration(accept_timeout, &wait) ||
       wait <= absl::ZeroDuration()) {
@@ -167,6 +188,16 @@ int RunSecondary(const std::vector<std::string>& args) {
                       static_cast<unsigned long long>(s->bytes_replayed()));
                 });
   MetricsWriter metrics_writer(registry, metrics_file);
+  // Linux keeps a nice value per thread, and new threads take their
+  // creator's: the machines Run builds (their vCPU, event and disk threads)
+  // get it, the log channel's threads, started by Accept, do not.
+  if (replay_nice > 0 &&
+      ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), replay_nice) !=
+          0) {
+    std::fprintf(stderr, "ftvm secondary: --replay-nice %d: %s\n", replay_nice,
+                 std::strerror(errno));
+    return kExitSetup;
+  }
   absl::StatusOr<secondary::SecondaryResult> r = s->Run(*kvm);
   metrics_writer.Finish();
   if (!r.ok()) {
