@@ -121,6 +121,9 @@ Channel::~Channel() { Close("the channel was destroyed"); }
 
 void Channel::Fail(absl::Status status, bool tell_peer) {
   if (!status_.ok()) return;
+  // What arrived before the end is delivered before it (Receive returns
+  // records while there are any, then the status).
+  PublishArrived();
   status_ = std::move(status);
   if (tell_peer) {
     close_to_send_ = CloseNotice{.code = status_.code(),
@@ -503,8 +506,7 @@ void Channel::ReaderLoop() {
   auto drain = [&]() {
     const bool more = decode();
     absl::MutexLock lock(&mu_);
-    for (DataMessage& d : arrived_) received_.push_back(std::move(d));
-    arrived_.clear();
+    PublishArrived();
     return more;
   };
   // The handshake may have left whole records in the decoder: they come
@@ -546,6 +548,11 @@ void Channel::ReaderLoop() {
   }
   absl::MutexLock lock(&mu_);
   reader_done_ = true;
+}
+
+void Channel::PublishArrived() {
+  for (DataMessage& d : arrived_) received_.push_back(std::move(d));
+  arrived_.clear();
 }
 
 bool Channel::Handle(SessionMessage message) {

@@ -244,6 +244,8 @@ class Channel {
   // the writer sends it in a CLOSE.
   void Fail(absl::Status status, bool tell_peer)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the reader's arrived_ to received_, for Receive.
+  void PublishArrived() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t Now() const { return clock_->NowNanos(); }
 
   const std::unique_ptr<Transport> transport_;

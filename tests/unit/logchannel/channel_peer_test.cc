@@ -364,6 +364,28 @@ TEST(ChannelTest, DataOutOfSequenceEndsTheChannel) {
   EXPECT_THAT(std::get<CloseNotice>(*m).reason, HasSubstr("out of sequence"));
 }
 
+// The reader acknowledges a read's DATA before handing it to Receive; a
+// record later in the same read that ends the channel must not overtake
+// it: a Receive already waiting gets the good record first.
+TEST(ChannelTest, DataBeforeAnEndInTheSameReadIsDeliveredFirst) {
+  auto c_peer = RawPeer::Connect(Options(Role::kSecondary));
+  auto& c = c_peer.first;
+  auto& peer = c_peer.second;
+  ASSERT_TRUE(c.ok() && peer.ok()) << c.status() << peer.status();
+  absl::StatusOr<ReceivedData> first = absl::UnknownError("not received");
+  std::thread receiver([&] { first = (*c)->Receive(In(absl::Seconds(10))); });
+  absl::SleepFor(absl::Milliseconds(100));  // the Receive waits
+  std::vector<uint8_t> both;
+  ASSERT_TRUE(peer->Seal(RecordType::kData, 1, Payload(10, 1), both).ok());
+  ASSERT_TRUE(peer->Seal(RecordType::kData, 3, Payload(10, 3), both).ok());
+  ASSERT_TRUE(peer->SendRaw(both).ok());
+  receiver.join();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->sequence, SequenceNumber(1));
+  absl::StatusOr<ReceivedData> r = (*c)->Receive(In(absl::Seconds(10)));
+  EXPECT_TRUE(absl::IsDataLoss(r.status())) << r.status();
+}
+
 TEST(ChannelTest, AckOfUnsentDataEndsTheChannel) {
   auto c_peer = RawPeer::Connect(Options(Role::kPrimary));
   auto& c = c_peer.first;

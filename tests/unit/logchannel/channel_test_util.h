@@ -132,9 +132,16 @@ class RawPeer {
   absl::Status Send(RecordType type, uint64_t sequence,
                     std::span<const uint8_t> payload) {
     std::vector<uint8_t> out;
-    FT_RETURN_IF_ERROR(AppendSealedRecord(sealer_, sealed_++, type, sequence,
-                                          handshake_.encrypted, payload, out));
+    FT_RETURN_IF_ERROR(Seal(type, sequence, payload, out));
     return transport_->Write(out);
+  }
+  // Seals a record as the next one of our direction onto `out` (several
+  // records then go in one SendRaw, so that the channel reads them at once).
+  absl::Status Seal(RecordType type, uint64_t sequence,
+                    std::span<const uint8_t> payload,
+                    std::vector<uint8_t>& out) {
+    return AppendSealedRecord(sealer_, sealed_++, type, sequence,
+                              handshake_.encrypted, payload, out);
   }
   absl::Status SendRaw(std::span<const uint8_t> bytes) {
     return transport_->Write(bytes);
