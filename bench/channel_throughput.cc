@@ -29,6 +29,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -285,10 +286,14 @@ int RunSender(const Config& c) {
   // When the ACK reached the reader thread, where ftvm primary releases held
   // outputs: a round trip that ends here leaves out this thread's wake-up
   // from WaitAcked, which an output's hold does not have either.
+  // on_ack runs just after acked() advanced, so WaitAcked may return first:
+  // the time is read once on_ack has stored it for that record.
   std::atomic<int64_t> acked_at_ns{0};
-  options.on_ack = [&acked_at_ns](logchannel::SequenceNumber) {
+  std::atomic<uint64_t> acked_through{0};
+  options.on_ack = [&](logchannel::SequenceNumber acked) {
     acked_at_ns.store(SteadyClock::now().time_since_epoch().count(),
-                      std::memory_order_release);
+                      std::memory_order_relaxed);
+    acked_through.store(acked.value(), std::memory_order_release);
   };
   absl::StatusOr<std::unique_ptr<logchannel::Channel>> opened =
       logchannel::Channel::Open(std::move(*transport), std::move(options));
@@ -319,9 +324,12 @@ int RunSender(const Config& c) {
           !s.ok()) {
         return Fail("waiting for an acknowledgement", s);
       }
+      while (acked_through.load(std::memory_order_acquire) < seq->value()) {
+        std::this_thread::yield();
+      }
       trips.seconds.push_back(SecondsBetween(
           sent, SteadyClock::time_point(SteadyClock::duration(
-                    acked_at_ns.load(std::memory_order_acquire)))));
+                    acked_at_ns.load(std::memory_order_relaxed)))));
     }
     sent = SteadyClock::now();
   }
