@@ -93,6 +93,9 @@ net_up
 start_vm() {
   local mode=$1 cmdline=$2 ftopts=()
   truncate -s 0 "$dir/disk.img"; truncate -s 64M "$dir/disk.img"
+  # Emptied here, not by the background job's redirection, which may come
+  # after the wait below has read the last run's "listening on".
+  : >"$dir/sec.out"; : >"$dir/sec.err"
   sec=""
   if [ "$mode" = ftack ]; then
     ns h2 "$channel_throughput" --listen "$h2_ft:7400" --secret-file "$dir/secret" \
@@ -271,6 +274,7 @@ print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6)' <"$
 channel_run() {
   local mode=$1 opts=() rcv line field
   [ "$mode" = plaintext ] && opts=(--plaintext)
+  : >"$dir/ctr.out"; : >"$dir/ctr.err"  # as in start_vm
   ns h2 "$channel_throughput" --listen "$h2_ft:7401" --secret-file "$dir/secret" \
     "${opts[@]}" >"$dir/ctr.out" 2>"$dir/ctr.err" &
   rcv=$!; pids="$pids $rcv"
@@ -295,6 +299,7 @@ channel_run() {
 round_trip_run() {
   local mode=$1 opts=() rcv line field
   if [ "$mode" = bare-tcp ]; then opts=(--bare-tcp); else opts=(--secret-file "$dir/secret"); fi
+  : >"$dir/rtr.out"; : >"$dir/rtr.err"  # as in start_vm
   ns h2 "$channel_throughput" --listen "$h2_ft:7402" "${opts[@]}" >"$dir/rtr.out" 2>"$dir/rtr.err" &
   rcv=$!; pids="$pids $rcv"
   for _ in $(seq 100); do grep -q "listening on" "$dir/rtr.err" 2>/dev/null && break; sleep 0.1; done
