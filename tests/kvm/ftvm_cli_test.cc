@@ -52,8 +52,8 @@ TEST(FtvmCliTest, PrimaryAndSecondaryHelpExplainEveryOption) {
   for (const char* opt :
        {"--listen ADDR:PORT", "--ft-secret-file FILE", "--ft-interface IFNAME",
         "--ft-plaintext", "--accept-timeout DURATION", "--metrics-file FILE",
-        "--kernel FILE", "--console", "--replay-nice N", "--kvm PATH",
-        "--log-level LEVEL", "mode 600", "Exit status"}) {
+        "--kernel FILE", "--console", "--replay-nice N", "--max-resyncs N",
+        "--kvm PATH", "--log-level LEVEL", "mode 600", "Exit status"}) {
     EXPECT_THAT(secondary.out, HasSubstr(opt));
   }
 }
@@ -83,6 +83,14 @@ TEST(FtvmCliTest, FtUsageErrorsNameTheOption) {
     EXPECT_THAT(nice.err,
                 HasSubstr(std::string("ftvm secondary: --replay-nice: '") +
                           bad + "' is not a nice value from 0 to 19"));
+  }
+  for (const char* bad : {"1001", "-1", "1K"}) {
+    auto resyncs = Ftvm({"secondary", "--listen", "198.19.0.12:7400",
+                         "--ft-secret-file", secret, "--max-resyncs", bad});
+    EXPECT_EQ(resyncs.exit_code, 2) << bad;
+    EXPECT_THAT(resyncs.err,
+                HasSubstr(std::string("ftvm secondary: --max-resyncs: '") +
+                          bad + "' is not a count from 0 to 1000"));
   }
   std::remove(secret.c_str());
 }

@@ -3,7 +3,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -63,7 +62,7 @@ int RunSecondary(const std::vector<std::string>& args) {
   FtOptions ft;
   ProcessOptions process;
   std::string accept_timeout = "5m";
-  uint64_t max_resyncs = 3;
+  std::string max_resyncs_text = "3";
   std::string replay_nice_text = "0";
   bool console = false;
   cli::ArgParser parser(
@@ -81,11 +80,11 @@ int RunSecondary(const std::vector<std::string>& args) {
                    &kernel);
   parser.AddString("accept-timeout", "DURATION",
                    "How long to wait for the primary.", &accept_timeout);
-  parser.AddSize("max-resyncs",
-                 "Divergences repaired by a resync (a full state transfer "
-                 "from the primary) before giving up (default 3; 0: give up "
-                 "at the first).",
-                 &max_resyncs);
+  parser.AddString("max-resyncs", "N",
+                   "Divergences repaired by a resync (a full state transfer "
+                   "from the primary) before giving up, 0 to 1000 (0: give "
+                   "up at the first).",
+                   &max_resyncs_text);
   std::string metrics_file;
   parser.AddString("metrics-file", "FILE",
                    "Write the secondary's metrics (log channel, lag, "
@@ -121,6 +120,12 @@ int RunSecondary(const std::vector<std::string>& args) {
   }
   absl::StatusOr<std::string> secret = ft.ReadSecret();
   if (!secret.ok()) return cli::UsageError(kCommand, secret.status());
+  int max_resyncs = 0;
+  if (!absl::SimpleAtoi(max_resyncs_text, &max_resyncs) || max_resyncs < 0 ||
+      max_resyncs > 1000) {
+    return cli::UsageError(kCommand, "--max-resyncs: '" + max_resyncs_text +
+                                         "' is not a count from 0 to 1000");
+  }
   int replay_nice = 0;
   if (!absl::SimpleAtoi(replay_nice_text, &replay_nice) || replay_nice < 0 ||
       replay_nice > 19) {
@@ -159,7 +164,7 @@ int RunSecondary(const std::vector<std::string>& args) {
       .accept_timeout = wait,
       .kernel_path = kernel,
       .metrics = &registry,
-      .max_resyncs = static_cast<int>(std::min<uint64_t>(max_resyncs, 1000)),
+      .max_resyncs = max_resyncs,
   };
   if (console) {
     so.console = [](std::string_view line) {
