@@ -42,12 +42,35 @@ net_init() {
   [ "${2:-}" != dir ] || dir=$(mktemp -d)
 }
 
+# tree PID: PID and every process below it, parents first. A background
+# `ns h1 ftvm ... &` is a subshell running `testnet.sh exec`, which runs
+# ftvm as its child: ftvm is the job's grandchild.
+tree() {
+  local child
+  echo "$1"
+  for child in $(pgrep -P "$1"); do tree "$child"; done
+}
+
+# stop_trees PID...: stops these processes and everything they started
+# (SIGTERM, then SIGKILL for what still runs 10 s later).
+stop_trees() {
+  local pid="" all=() i
+  for pid in "$@"; do mapfile -t -O "${#all[@]}" all < <(tree "$pid"); done
+  [ "${#all[@]}" -gt 0 ] || return 0
+  kill "${all[@]}" 2>/dev/null
+  for i in $(seq 100); do
+    for pid in "${all[@]}"; do kill -0 "$pid" 2>/dev/null && break; pid=""; done
+    [ -n "$pid" ] || return 0
+    sleep 0.1
+  done
+  kill -KILL "${all[@]}" 2>/dev/null
+}
+
 # net_cleanup PID...: for the EXIT trap. Stops the test's background
-# processes and their children (`testnet.sh exec` runs its command as a
-# child), takes the test network down and removes $dir, if any.
+# processes and all they started (a test that failed must not leave a VM
+# running), takes the test network down and removes $dir, if any.
 net_cleanup() {
-  local pid
-  for pid in "$@"; do { pkill -P "$pid"; kill "$pid"; } 2>/dev/null; done
+  stop_trees "$@"
   "$testnet" down -p "$p"
   [ -z "$dir" ] || rm -rf "$dir"
 }
