@@ -16,6 +16,8 @@
 #                                            host HOST's br0 (for a VM)
 #   testnet.sh down [-p PREFIX]              remove everything with PREFIX
 #   testnet.sh exec [-p PREFIX] NS CMD...    run CMD in namespace <P>-NS
+#                                            (it replaces this script, so a
+#                                            caller's kill reaches CMD)
 set -euo pipefail
 
 prefix=ftnet
@@ -96,6 +98,6 @@ case "$cmd" in
   up) up ;;
   down) down ;;
   tap) [ $# -eq 2 ] || die "usage: testnet.sh tap [-p PREFIX] HOST NAME"; tap "$1" "$2" ;;
-  exec) [ $# -ge 2 ] || die "usage: testnet.sh exec [-p PREFIX] NS CMD..."; n=$1; shift; in_ns "$n" "$@" ;;
+  exec) [ $# -ge 2 ] || die "usage: testnet.sh exec [-p PREFIX] NS CMD..."; n=$1; shift; exec ip netns exec "$(ns "$n")" "$@" ;;
   *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
