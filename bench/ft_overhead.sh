@@ -4,7 +4,8 @@
 # secondary in host 2's, the clients in the client namespace; plain runs
 # are `ftvm run` in host 1 with the same guest. Configurations are
 # interleaved, REPS runs each, medians reported:
-#   - redis-benchmark (-c 50, SET/GET/INCR): requests/s and p50/p99 latency,
+#   - redis-benchmark (-c 50, SET/GET/INCR; with PIPELINE > 1, -P PIPELINE
+#     requests in flight per client): requests/s and p50/p99 latency,
 #     FT (encrypted channel) vs plain, and FT plaintext vs FT encrypted (the
 #     cost of encryption);
 #   - FT with the secondary's replay at nice 10 (ftvm secondary
@@ -40,12 +41,18 @@
 # Every FT run must end with the secondary at the primary's final state
 # digest and zero divergences; a run that does not measures nothing.
 #
-# Usage: ft_overhead.sh TESTNET FTVM KERNEL CHANNEL_THROUGHPUT [REPS] [REQUESTS]
+# Usage: ft_overhead.sh TESTNET FTVM KERNEL CHANNEL_THROUGHPUT [REPS] [REQUESTS] [PIPELINE]
+# (pipelined runs are fast: give them more requests, 300000 say).
 # Needs root, /dev/kvm, redis-tools; iperf3 for the TCP baseline (without
 # it, that part alone is skipped).
 set -uo pipefail
-[ $# -ge 4 ] || { echo "usage: ft_overhead.sh TESTNET FTVM KERNEL CHANNEL_THROUGHPUT [REPS] [REQUESTS]" >&2; exit 2; }
-testnet="$1" ftvm="$2" kernel="$3" channel_throughput="$4" reps="${5:-3}" requests="${6:-20000}"
+[ $# -ge 4 ] || { echo "usage: ft_overhead.sh TESTNET FTVM KERNEL CHANNEL_THROUGHPUT [REPS] [REQUESTS] [PIPELINE]" >&2; exit 2; }
+testnet="$1" ftvm="$2" kernel="$3" channel_throughput="$4" reps="${5:-3}" requests="${6:-20000}" pipeline="${7:-1}"
+for n in "$reps" "$requests" "$pipeline"; do
+  [[ "$n" =~ ^[1-9][0-9]{0,6}$ ]] || { echo "ft_overhead: REPS, REQUESTS and PIPELINE are counts from 1, not '$n'" >&2; exit 2; }
+done
+bench_opts=(-c 50)
+[ "$pipeline" -eq 1 ] || bench_opts+=(-P "$pipeline")
 # The test network's helpers and addresses, shared with tests/net.
 # shellcheck source=../tests/net/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/net/lib.sh"
@@ -92,7 +99,7 @@ net_up
 # (ftack); sets vm= and sec=.
 start_vm() {
   local mode=$1 cmdline=$2 ftopts=()
-  truncate -s 0 "$dir/disk.img"; truncate -s 64M "$dir/disk.img"
+  truncate -s 0 "$dir/disk.img"; truncate -s 1G "$dir/disk.img"  # sparse; the AOF of 3 x 1M requests fits
   # Emptied here, not by the background job's redirection, which may come
   # after the wait below has read the last run's "listening on".
   : >"$dir/sec.out"; : >"$dir/sec.err"
@@ -146,7 +153,7 @@ finish_vm() {
   fi
 }
 
-echo "ft_overhead: $reps interleaved runs per configuration, $requests requests per redis test"
+echo "ft_overhead: $reps interleaved runs per configuration, $requests requests per redis test (redis-benchmark ${bench_opts[*]})"
 for i in $(seq "$reps"); do
   for mode in plain ft ftplain ftnice ftack; do
     start_vm "$mode" "workload=redis ip=$vm_ip/24"
@@ -161,7 +168,7 @@ for i in $(seq "$reps"); do
     start=$(date +%s.%N)
     for t in SET GET INCR; do
       # The client's CPU (bash's time covers the whole command's children).
-      line=$( { TIMEFORMAT='%U %S'; time ns cl redis-benchmark -h $vm_ip -c 50 -n "$requests" \
+      line=$( { TIMEFORMAT='%U %S'; time ns cl redis-benchmark -h $vm_ip "${bench_opts[@]}" -n "$requests" \
         -t "${t,,}" --csv 2>/dev/null; } 2>>"$dir/client.cpu" | grep "^\"$t\"")
       [ -n "$line" ] || die "redis-benchmark $t ($mode) failed"
       IFS=, read -r _ rps _ _ p50 _ p99 _ <<<"$(tr -d '"' <<<"$line")"
@@ -192,7 +199,7 @@ done
 echo
 # vs_plain MODE TITLE: the redis table of MODE against plain.
 vs_plain() {
-  echo "redis-benchmark -c 50: $2 vs plain"
+  echo "redis-benchmark ${bench_opts[*]}: $2 vs plain"
   printf "%-5s %10s %10s %7s %14s %14s\n" test "plain r/s" "FT r/s" ratio "p50 plain/FT" "p99 plain/FT"
   for t in SET GET INCR; do
     printf "%-5s %10.0f %10.0f %7s %6s/%-7s %6s/%-7s\n" "$t" "$(get rps.$t.plain)" "$(get rps.$t.$1)" \
