@@ -142,8 +142,10 @@ finish_vm() {
       # Host 2 received the whole log, once.
       grep -q " bytes=$bytes " "$dir/sec.out" || die "the ack-only receiver got other bytes than the primary's $bytes: $(cat "$dir/sec.out")"
     else
-      grep -q "^divergences: 0$" "$dir/sec.out" || die "secondary diverged"
-      grep -q "(as the primary's)" "$dir/sec.out" || die "no matching final digest"
+      grep -q "^divergences: 0$" "$dir/sec.out" ||
+        die "secondary diverged ($mode): $(grep -m3 "DIVERGENCE" "$dir/sec.err")$(tail -4 "$dir/sec.out")"
+      grep -q "(as the primary's)" "$dir/sec.out" ||
+        die "no matching final digest ($mode): $(tail -4 "$dir/sec.out")"
     fi
     record "mbit.$workload.$mode" "$(awk -v b="$bytes" -v s="$seconds" 'BEGIN { print b * 8 / 1e6 / s }')"
     local held total
