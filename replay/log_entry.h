@@ -24,14 +24,22 @@ namespace ft::replay {
 // 2: checkpoint pages may be zstd-compressed (pagesZstd).
 // 3: a checkpoint may be full (a resync point): every non-zero page plus the
 // device models' state.
-inline constexpr uint32_t kFormatVersion = 3;
+// 4: no interrupt-window exits: an interrupt the guest cannot take waits for
+// the next position (an exit or a kick's checkpoint). Same schema; the
+// replayer no longer asks KVM for window exits, so it replays only logs of
+// format 4 and later (kFirstReplayableFormat).
+inline constexpr uint32_t kFormatVersion = 4;
 // The minReaderVersion this code writes: raise it only when an older reader
-// would misread what this code writes (a version-1 reader would find pages
-// without bytes). Full checkpoints do not raise it: a recorder writes one
-// only when a version-3 secondary asks for it (a resync).
-inline constexpr uint32_t kMinReaderVersion = 2;
+// would misread what this code writes. 4: an older replayer would ask for
+// window exits this log does not have (and a version-1 reader would find
+// pages without bytes). Full checkpoints did not raise it: a recorder
+// writes one only when a version-3 secondary asks for it (a resync).
+inline constexpr uint32_t kMinReaderVersion = 4;
 // This reader's version: it refuses logs whose minReaderVersion is above.
-inline constexpr uint32_t kReaderVersion = 3;
+inline constexpr uint32_t kReaderVersion = 4;
+// The oldest format this code replays (it still reads older ones: ftlog
+// dump and stats).
+inline constexpr uint32_t kFirstReplayableFormat = 4;
 
 // --- Header ---
 

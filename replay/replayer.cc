@@ -266,6 +266,13 @@ absl::Status Replayer::BeforeEntry(vmm::ExecutionContext& ctx,
   // before the guest runs.
   bool restarted = false;
   if (!started_) {
+    if (header().format_version < kFirstReplayableFormat) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "the log is of format %u (written by %s); this replayer replays "
+          "format %u and later: older recorders logged interrupt-window "
+          "exits, which do not replay reliably",
+          header().format_version, header().writer, kFirstReplayableFormat));
+    }
     started_ = true;
     if (FullCheckpointNext()) {
       MicroCheckpoint full = std::move(std::get<MicroCheckpoint>(*next_));

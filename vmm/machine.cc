@@ -618,6 +618,17 @@ absl::StatusOr<EntryAction> Machine::PrepareEntry(Vcpu& vcpu) {
       gate = Gate::kDefer;  // (a recorder checkpoints first; be safe)
     }
   }
+  // With hooks, an interrupt the guest cannot take now waits for the next
+  // position (a guest exit, or the latency kick's checkpoint), never for a
+  // window exit: where KVM reports the window open depends on host timing
+  // (under this host's KVM it is the next time KVM gets control after the
+  // guest set IF, which a host interrupt can bring early), so a replay
+  // could not stop where the recording did (seen: the recording's window
+  // exit one instruction after an IRET to the idle loop, the replay's at
+  // the return to user mode two instructions on).
+  if (gate == Gate::kWindow && pending && options_.hooks != nullptr) {
+    gate = Gate::kDefer;
+  }
   bool window = false;
   if (gate == Gate::kInject) {
     const uint8_t vector = pic_->AcknowledgeInterrupt();
