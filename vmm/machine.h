@@ -219,7 +219,9 @@ class Machine : public VcpuExitHandler, private ExecutionContext {
   // After a checkpoint: from the vCPU state itself (IF, interrupt shadow,
   // events in flight), which both sides of a replay share.
   absl::StatusOr<Gate> GateFromState(Vcpu& vcpu);
-  void ArmLatencyKick();
+  // Kicks the vCPU once the input that waits longest has waited the
+  // latency bound (`after`: what is left of it for that input).
+  void ArmLatencyKick(absl::Duration after);
   // One round of BeforeEntry: events, checkpoints, interrupt injection.
   absl::StatusOr<EntryAction> PrepareEntry(Vcpu& vcpu);
   // vCPU `index` if it is paused or not running, else an error.
@@ -261,6 +263,7 @@ class Machine : public VcpuExitHandler, private ExecutionContext {
   // An interrupt waits for the next position (HasDeferredInterrupt); read
   // by the latency-kick timer.
   std::atomic<bool> deferred_interrupt_{false};
+  std::atomic<int64_t> deferred_since_ns_{0};  // since when (Unix ns)
   // The clocks the devices read: the host's, or through the hooks.
   class HookedClock;
   class HookedRealtimeClock;

@@ -98,6 +98,7 @@ void VcpuThread::Wake(bool kick) {
   // events costs one kick.
   if (woken_) return;
   woken_ = true;
+  woken_at_ = absl::Now();
   // A halted thread sees woken_ through its Await; a running one must be
   // kicked out of KVM_RUN. The record/replay layer turns this kick into a
   // micro-checkpoint when the guest makes no exit of its own in time (see
@@ -108,6 +109,18 @@ void VcpuThread::Wake(bool kick) {
 void VcpuThread::KickIfWoken(bool anyway) {
   absl::MutexLock lock(&mu_);
   if (woken_ || anyway) Kick();
+}
+
+bool VcpuThread::KickIfWokenBefore(absl::Time t) {
+  absl::MutexLock lock(&mu_);
+  if (!woken_ || woken_at_ > t) return false;
+  Kick();
+  return true;
+}
+
+absl::Time VcpuThread::WokenAt() const {
+  absl::MutexLock lock(&mu_);
+  return woken_ ? woken_at_ : absl::InfiniteFuture();
 }
 
 void VcpuThread::RequestExit() {

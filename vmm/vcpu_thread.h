@@ -100,6 +100,11 @@ class VcpuThread {
   // Kicks the running vCPU if a Wake() has not been acted on yet, or
   // (`anyway`) in any case.
   void KickIfWoken(bool anyway = false);
+  // Kicks the running vCPU if the Wake() not acted on yet came at or before
+  // `t` (so what it announced has waited since then). True if it kicked.
+  bool KickIfWokenBefore(absl::Time t);
+  // When the Wake() not acted on yet came; InfiniteFuture if none waits.
+  absl::Time WokenAt() const;
   // Waits for the thread to exit. Returns the KVM error that stopped it, or
   // OK if it stopped because it was asked to or the handler said kStop.
   absl::Status Join();
@@ -123,6 +128,7 @@ class VcpuThread {
   Request request_ ABSL_GUARDED_BY(mu_) = Request::kRun;
   // Set by Wake(); cleared before each BeforeEntry.
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time woken_at_ ABSL_GUARDED_BY(mu_);  // when woken_ was set
   absl::Status exit_status_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
   pthread_t native_ ABSL_GUARDED_BY(mu_){};
