@@ -33,6 +33,11 @@
 #     primary's (or plain) ftvm process, the secondary's, and the client's,
 #     FT vs plain. This machine has 2 cores for all three; on separate
 #     hosts the secondary's share would not slow the primary;
+#   - what the primary's VM did per 1000 redis requests (its whole run, from
+#     --stats): KVM exits, halts and micro-checkpoints, FT vs plain. Exits
+#     are this machine's dearest cost (60-80 us each to the VMM), and a
+#     redis run needs next to no checkpoints: a jump in either is a
+#     regression to look into;
 #   - the Output Rule's cost per output: the mean hold of a packet or disk
 #     write, from the primary's statistics; and the round trip that bounds
 #     it from below, on an idle link: the channel's (4 KiB records sent one
@@ -129,6 +134,13 @@ start_vm() {
   fi
   vm=$!; pids="$pids $vm"
 }
+# vm_stat PATTERN: a count from the VM's --stats lines ("kvm exits",
+# "vmm .* halts"); 0 if it printed none (plain has no recorder).
+vm_stat() {
+  local v
+  v=$(sed -n "s/.*stats $1=\([0-9]*\).*/\1/p" "$dir/vm.out" | tail -1)
+  echo "${v:-0}"
+}
 # finish_vm MODE SECONDS: waits for both sides; checks the secondary's
 # verdict; records the log bandwidth.
 finish_vm() {
@@ -183,6 +195,9 @@ for i in $(seq "$reps"); do
     record "cpu.client.$mode" "$(per_k "$(awk '{ s += $1 + $2 } END { print s }' "$dir/client.cpu")")"
     ns cl redis-cli -h $vm_ip SHUTDOWN >/dev/null 2>&1
     finish_vm "$mode" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" redis
+    record "kvm_exits.$mode" "$(per_k "$(vm_stat 'kvm exits')")"
+    record "halts.$mode" "$(per_k "$(vm_stat 'vmm .* halts')")"
+    record "checkpoints.$mode" "$(per_k "$(vm_stat 'record .* checkpoints')")"
   done
   for rounds in 8 64; do
     for mode in plain ft; do
@@ -227,6 +242,12 @@ echo "primary's own CPU per request, FT/plain: $(ratio "$(get cpu.vm.ft)" "$(get
 echo "primary's own CPU per request, FT with an ack-only host 2/plain: $(ratio "$(get cpu.vm.ftack)" "$(get cpu.vm.plain)")"
 printf "mean output hold (redis): FT %.0f us, replay at nice 10 %.0f us, FT with an ack-only host 2 %.0f us\n" \
   "$(get hold_us.redis.ft)" "$(get hold_us.redis.ftnice)" "$(get hold_us.redis.ftack)"
+echo
+echo "what the primary's VM did per 1000 requests (its whole run, from --stats)"
+printf "%-8s %10s %8s %12s\n" mode "KVM exits" halts checkpoints
+for mode in plain ft ftnice ftack; do
+  printf "%-8s %10.0f %8.0f %12.2f\n" "$mode" "$(get kvm_exits.$mode)" "$(get halts.$mode)" "$(get checkpoints.$mode)"
+done
 echo
 echo "the cost of encryption: FT plaintext channel vs FT encrypted"
 for t in SET GET INCR; do

@@ -673,7 +673,8 @@ absl::StatusOr<EntryAction> Machine::PrepareEntry(Vcpu& vcpu) {
   if (gate == Gate::kDefer && !deferred_interrupt_.load()) {
     deferred_since_ns_.store(absl::ToUnixNanos(absl::Now()));
   }
-  deferred_interrupt_.store(gate == Gate::kDefer, std::memory_order_relaxed);
+  // Release: the kick timer that sees the flag sees deferred_since_ns_.
+  deferred_interrupt_.store(gate == Gate::kDefer, std::memory_order_release);
   if (gate == Gate::kDefer) interrupts_deferred_.fetch_add(1);
   // A recorder's deferred interrupt: a kick within the latency bound makes
   // a position for it if the guest makes none of its own.
