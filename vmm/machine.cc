@@ -408,7 +408,7 @@ void Machine::ArmLatencyKick(absl::Duration after) {
         deferred ? absl::FromUnixNanos(deferred_since_ns_.load())
                  : absl::InfiniteFuture();
     if (deferred_since <= due) {
-      vcpu->KickIfWoken(/*anyway=*/true);
+      vcpu->ForceKick();
       return;
     }
     if (vcpu->KickIfWokenBefore(due)) return;

@@ -106,9 +106,9 @@ void VcpuThread::Wake(bool kick) {
   if (kick) Kick();
 }
 
-void VcpuThread::KickIfWoken(bool anyway) {
+void VcpuThread::ForceKick() {
   absl::MutexLock lock(&mu_);
-  if (woken_ || anyway) Kick();
+  Kick();
 }
 
 bool VcpuThread::KickIfWokenBefore(absl::Time t) {

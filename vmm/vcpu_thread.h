@@ -95,11 +95,12 @@ class VcpuThread {
   // Ends a halt, or (with `kick`) kicks the running vCPU out of KVM_RUN so
   // that BeforeEntry runs soon. Without `kick` a running vCPU sees the wake
   // at its next exit of its own (a recorder waits for that, up to its
-  // latency bound, then calls KickIfWoken). Cheap when the thread is paused.
+  // latency bound, then calls KickIfWokenBefore). Cheap when the thread is
+  // paused.
   void Wake(bool kick = true);
-  // Kicks the running vCPU if a Wake() has not been acted on yet, or
-  // (`anyway`) in any case.
-  void KickIfWoken(bool anyway = false);
+  // Kicks the running vCPU out of KVM_RUN, woken or not (an interrupt that
+  // waits for a position needs one even without a Wake()).
+  void ForceKick();
   // Kicks the running vCPU if the Wake() not acted on yet came at or before
   // `t` (so what it announced has waited since then). True if it kicked.
   bool KickIfWokenBefore(absl::Time t);
